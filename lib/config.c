@@ -1,0 +1,206 @@
+#include "rd_config.h"
+#include "redact.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum kind { K_BOOL, K_UINT, K_MODE, K_MASK, K_SCOPE, K_STR };
+
+struct setting {
+	const char *name;
+	enum kind kind;
+	size_t offset;
+	size_t size;
+	const char *def;
+	unsigned long min, max;
+	int secure;
+};
+
+#define KIND_BOOL K_BOOL
+#define KIND_UINT K_UINT
+#define KIND_MODE K_MODE
+#define KIND_MASK K_MASK
+#define KIND_SCOPE K_SCOPE
+#define KIND_STR K_STR
+#define X(name, field, kind, def, min, max, secure)                                              \
+	{name, KIND_##kind, offsetof(struct rd_config, field), sizeof(((struct rd_config *)0)->field), \
+	 def, min, max, secure},
+static const struct setting settings[] = {RD_SETTINGS(X)};
+#undef X
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static void record_error(struct rd_config *c, const char *fmt, const char *a, const char *b, const char *d)
+{
+	if (c->nerrors < 4)
+		snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), fmt, a, b, d);
+	c->nerrors++;
+}
+
+static int parse_enum(const char *v, const char *const *names, int *out)
+{
+	for (int i = 0; names[i]; i++) {
+		if (!strcasecmp(v, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int apply(const struct setting *s, struct rd_config *c, const char *v)
+{
+	char *field = (char *)c + s->offset;
+	static const char *const modes[] = {"mask", "block", "log_only", NULL};
+	static const char *const masks[] = {"stars", "label", NULL};
+	static const char *const scopes[] = {"sinks", "stdio", NULL};
+	static const char *const truthy[] = {"0", "1", "false", "true", "no", "yes", "off", "on", NULL};
+	int e;
+	switch (s->kind) {
+	case K_BOOL:
+		if (parse_enum(v, truthy, &e))
+			return -1;
+		*(int *)field = e & 1;
+		return 0;
+	case K_UINT: {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || v[0] == '-' || n < s->min || n > s->max)
+			return -1;
+		*(unsigned long *)field = n;
+		return 0;
+	}
+	case K_MODE:
+		if (parse_enum(v, modes, &e))
+			return -1;
+		*(int *)field = e;
+		return 0;
+	case K_MASK:
+		if (parse_enum(v, masks, &e))
+			return -1;
+		*(int *)field = e;
+		return 0;
+	case K_SCOPE:
+		if (parse_enum(v, scopes, &e))
+			return -1;
+		*(int *)field = e;
+		return 0;
+	case K_STR:
+		if (strlen(v) >= s->size)
+			return -1;
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	}
+	return -1;
+}
+
+void rd_config_defaults(struct rd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NSETTINGS; i++)
+		apply(&settings[i], c, settings[i].def);
+}
+
+static const struct setting *find(const char *key)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (!strcmp(settings[i].name, key))
+			return &settings[i];
+	return NULL;
+}
+
+int rd_config_set(struct rd_config *c, const char *key, const char *value, const char *origin)
+{
+	const struct setting *s = key ? find(key) : NULL;
+	if (!s) {
+		record_error(c, "%s: unknown setting '%s'%s", origin, key ? key : "(null)", "");
+		return REDACT_ERROR_CONFIG;
+	}
+	if (!value || apply(s, c, value)) {
+		record_error(c, "%s: invalid value for %s: '%.100s' (default kept)", origin, s->name,
+			     value ? value : "(null)");
+		return REDACT_ERROR_CONFIG;
+	}
+	return 0;
+}
+
+int rd_config_load_env(struct rd_config *c)
+{
+	int bad = 0;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		/* Paths come from secure_getenv: a set-uid program must not read
+		 * rule files or write an audit log chosen by its caller. */
+		const char *v = settings[i].secure ? secure_getenv(settings[i].name) : getenv(settings[i].name);
+		if (v && rd_config_set(c, settings[i].name, v, "environment"))
+			bad++;
+	}
+	return bad;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = 0;
+	return s;
+}
+
+int rd_config_load_file(struct rd_config *c, const char *path)
+{
+	/* Plain read(2) rather than stdio: this also runs in the preloaded
+	 * library's constructor, where a FILE would be one more allocation. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return REDACT_ERROR_IO;
+	char buf[8192];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	close(fd);
+	buf[len] = 0;
+	int bad = 0, lineno = 0;
+	char *next = buf;
+	while (next && *next) {
+		char *line = next;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		char *l = trim(line);
+		if (!*l || *l == '#')
+			continue;
+		char *eq = strchr(l, '=');
+		char origin[300];
+		snprintf(origin, sizeof(origin), "%.256s:%d", path, lineno);
+		if (!eq) {
+			record_error(c, "%s: expected KEY=VALUE%s%s", origin, "", "");
+			bad++;
+			continue;
+		}
+		*eq = 0;
+		if (rd_config_set(c, trim(l), trim(eq + 1), origin))
+			bad++;
+	}
+	return bad;
+}
+
+const char *rd_config_file_path(void)
+{
+	const char *p = secure_getenv("REDACT_CONFIG");
+	return p && *p ? p : "/etc/libredact.conf";
+}

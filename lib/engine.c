@@ -1,0 +1,387 @@
+#include "rd_engine.h"
+#include "redact.h"
+
+#include <math.h>
+#include <string.h>
+
+double rd_entropy(const uint8_t *p, size_t n)
+{
+	if (!n)
+		return 0.0;
+	uint32_t count[256] = {0};
+	for (size_t i = 0; i < n; i++)
+		count[p[i]]++;
+	double h = 0.0, inv = 1.0 / (double)n;
+	for (int c = 0; c < 256; c++) {
+		if (count[c]) {
+			double f = count[c] * inv;
+			h -= f * log2(f);
+		}
+	}
+	return h;
+}
+
+int rd_is_mask_text(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] == '*')
+		i++;
+	if (i == n)
+		return 1;
+	static const char label[] = "[REDACTED:";
+	if (n > sizeof(label) && !memcmp(p, label, sizeof(label) - 1) && p[n - 1] == ']') {
+		for (i = sizeof(label) - 1; i < n - 1; i++)
+			if (!(p[i] == '-' || p[i] == '_' || p[i] == '.' || (p[i] >= '0' && p[i] <= '9') ||
+			      (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- scratch growth ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 256;
+	while (n < need)
+		n *= 2;
+	void *q = rd_mem_realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
+{
+	size_t need_hits = rd_kwindex_min_cap(&rs->kw) + 4096;
+	if (grow((void **)&sc->hits, &sc->hits_cap, need_hits, sizeof(*sc->hits)))
+		return REDACT_ERROR_NOMEM;
+	if (rs->nrules > sc->rules_cap) {
+		size_t cap = sc->rules_cap;
+		size_t c1 = cap, c2 = cap, c3 = cap;
+		if (grow((void **)&sc->stamp, &cap, rs->nrules, sizeof(uint32_t)) ||
+		    grow((void **)&sc->last_end, &c1, rs->nrules, sizeof(uint32_t)) ||
+		    grow((void **)&sc->searched, &c2, rs->nrules, sizeof(uint32_t)) ||
+		    grow((void **)&sc->flags, &c3, rs->nrules, sizeof(uint32_t)))
+			return REDACT_ERROR_NOMEM;
+		/* New stamps must not look valid: rd_mem memory is zeroed and gen
+		 * never wraps to 0 below. */
+		sc->rules_cap = cap;
+	}
+	if (++sc->gen == 0) {
+		memset(sc->stamp, 0, sc->rules_cap * sizeof(uint32_t));
+		sc->gen = 1;
+	}
+	if (sc->match_limit != rs->match_limit) {
+		pcre2_set_match_limit(sc->mc, rs->match_limit);
+		pcre2_set_depth_limit(sc->mc, rs->match_limit);
+		sc->match_limit = rs->match_limit;
+	}
+	sc->nspans = 0;
+	return 0;
+}
+
+static int add_span(struct rd_scratch *sc, uint32_t start, uint32_t end, uint32_t rule)
+{
+	if (grow((void **)&sc->spans, &sc->spans_cap, sc->nspans + 1, sizeof(*sc->spans)))
+		return REDACT_ERROR_NOMEM;
+	sc->spans[sc->nspans++] = (struct rd_span){start, end, rule};
+	return 0;
+}
+
+/* ---- allowlists ---- */
+
+static int contains_ci(const uint8_t *hay, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	if (!m || m > n)
+		return m == 0;
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t j = 0;
+		while (j < m && rd_lower[hay[i + j]] == rd_lower[(uint8_t)needle[j]])
+			j++;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
+struct found {
+	size_t mstart, mend; /* whole match */
+	size_t sstart, send; /* secret */
+};
+
+static void target_range(const uint8_t *buf, size_t len, const struct found *f, int target, size_t *a, size_t *b)
+{
+	switch (target) {
+	case RD_TARGET_MATCH:
+		*a = f->mstart;
+		*b = f->mend;
+		return;
+	case RD_TARGET_LINE: {
+		size_t s = f->mstart, e = f->mend;
+		while (s > 0 && buf[s - 1] != '\n' && f->mstart - s < 4096)
+			s--;
+		while (e < len && buf[e] != '\n' && e - f->mend < 4096)
+			e++;
+		*a = s;
+		*b = e;
+		return;
+	}
+	default:
+		*a = f->sstart;
+		*b = f->send;
+	}
+}
+
+/* 1 when one of the allowlists excuses this finding. */
+static int allowed(struct rd_scratch *sc, const struct rd_allowlist_def *lists, size_t nlists,
+		   const struct rd_allow_compiled *codes, const uint8_t *buf, size_t len, const struct found *f)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < nlists; i++) {
+		const struct rd_allowlist_def *al = &lists[i];
+		int regex_hit = 0, stop_hit = 0;
+		if (al->nregexes) {
+			size_t a, b;
+			target_range(buf, len, f, al->target, &a, &b);
+			for (size_t j = 0; j < al->nregexes; j++) {
+				pcre2_code *c = codes ? codes->codes[k + j] : NULL;
+				if (!c || regex_hit)
+					continue;
+				pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+				int rc = pcre2_match(c, (PCRE2_SPTR)(buf + a), b - a, 0, 0, sc->md, sc->mc);
+				if (rc >= 0)
+					regex_hit = 1;
+			}
+		}
+		k += al->nregexes;
+		/* Stopwords look at the secret, as in gitleaks. */
+		for (size_t j = 0; j < al->nstopwords && !stop_hit; j++)
+			stop_hit = contains_ci(buf + f->sstart, f->send - f->sstart, al->stopwords[j]);
+		int hit;
+		if (al->condition_and)
+			hit = (!al->nregexes || regex_hit) && (!al->nstopwords || stop_hit);
+		else
+			hit = regex_hit || stop_hit;
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Decides whether a regex match is a secret and records it. */
+static int accept_match(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, const uint8_t *buf, size_t len,
+			int groups)
+{
+	struct rd_rule *r = &rs->rules[ri];
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	struct found f = {ov[0], ov[1], ov[0], ov[1]};
+	int g = r->def->secret_group;
+	if (g == RD_GROUP_AUTO) {
+		for (int i = 1; i < groups; i++) {
+			if (ov[2 * i] != PCRE2_UNSET && ov[2 * i + 1] > ov[2 * i]) {
+				f.sstart = ov[2 * i];
+				f.send = ov[2 * i + 1];
+				break;
+			}
+		}
+	} else if (g > 0) {
+		if (g >= groups || ov[2 * g] == PCRE2_UNSET)
+			return 0;
+		f.sstart = ov[2 * g];
+		f.send = ov[2 * g + 1];
+	}
+	if (f.send <= f.sstart)
+		return 0;
+	const uint8_t *s = buf + f.sstart;
+	size_t sl = f.send - f.sstart;
+	if (rd_is_mask_text(s, sl))
+		return 0;
+	if (r->def->entropy > 0 && rd_entropy(s, sl) < r->def->entropy)
+		return 0;
+	if (r->def->nallowlists &&
+	    allowed(sc, r->def->allowlists, r->def->nallowlists, rd_rule_allow(rs, r), buf, len, &f))
+		return 0;
+	if (rs->nglobal && allowed(sc, rs->global, rs->nglobal, rd_ruleset_global_allow(rs), buf, len, &f))
+		return 0;
+	/* pcre2_match with allowlists reused the ovector; the span is saved. */
+	return add_span(sc, (uint32_t)f.sstart, (uint32_t)f.send, ri) ? -1 : 1;
+}
+
+static void limit_hit(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, int rc)
+{
+	sc->flags[ri] |= 1; /* skip this rule for the rest of the buffer */
+	PCRE2_UCHAR msg[120];
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	rd_rule_report_once(rs, &rs->rules[ri], RD_REPORTED_LIMIT, "rule_limit", (const char *)msg);
+}
+
+static void note_partial(struct rd_scan_result *res, size_t start, uint32_t ri)
+{
+	if (start < res->hold) {
+		res->hold = start;
+		res->hold_rule = ri;
+	}
+}
+
+/* Bytes before a match start that the regex may inspect (lookbehind). */
+#define RD_LOOKBEHIND_MARGIN 16
+
+static int eval_literal(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, const uint8_t *buf, size_t len,
+			size_t q, unsigned flags, struct rd_scan_result *res)
+{
+	struct rd_rule *r = &rs->rules[ri];
+	size_t L = r->literal_len;
+	if (q < sc->last_end[ri])
+		return 0;
+	if (q + L <= len) {
+		if (memcmp(buf + q, r->literal_value, L))
+			return 0;
+		sc->last_end[ri] = (uint32_t)(q + L);
+		return add_span(sc, (uint32_t)q, (uint32_t)(q + L), ri) ? REDACT_ERROR_NOMEM : 0;
+	}
+	if ((flags & RD_SCAN_PARTIAL) && !memcmp(buf + q, r->literal_value, len - q))
+		note_partial(res, q, ri);
+	return 0;
+}
+
+static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, const uint8_t *buf, size_t len,
+		     size_t q, unsigned flags, struct rd_scan_result *res)
+{
+	struct rd_rule *r = &rs->rules[ri];
+	if (sc->stamp[ri] != sc->gen) {
+		sc->stamp[ri] = sc->gen;
+		sc->last_end[ri] = 0;
+		sc->searched[ri] = 0;
+		sc->flags[ri] = 0;
+	}
+	if (sc->flags[ri])
+		return 0;
+	if (r->literal)
+		return eval_literal(rs, sc, ri, buf, len, q, flags, res);
+	uint32_t opts = (flags & RD_SCAN_PARTIAL) ? PCRE2_PARTIAL_HARD : 0;
+	if (r->anchored) {
+		if (q < sc->last_end[ri])
+			return 0; /* inside an earlier match of this rule */
+		if ((flags & RD_SCAN_NO_BEFORE) && q < RD_LOOKBEHIND_MARGIN) {
+			res->need_context = 1;
+			return 0;
+		}
+		pcre2_code *code = rd_rule_code(rs, r);
+		if (!code)
+			return 0;
+		/* A match context's offset limit is an error for code compiled
+		 * without PCRE2_USE_OFFSET_LIMIT, so every call sets it. */
+		pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+		int rc = pcre2_match(code, buf, len, q, opts, sc->md, sc->mc);
+		if (rc > 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+			size_t end = ov[1];
+			int a = accept_match(rs, sc, ri, buf, len, rc);
+			if (a < 0)
+				return REDACT_ERROR_NOMEM;
+			sc->last_end[ri] = (uint32_t)end;
+		} else if (rc == PCRE2_ERROR_PARTIAL) {
+			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+		} else if (rc != PCRE2_ERROR_NOMATCH) {
+			limit_hit(rs, sc, ri, rc);
+		}
+		return 0;
+	}
+	/* Unanchored: the match may start up to prefix_max bytes before the
+	 * keyword; starts already examined for this rule are not tried again. */
+	size_t start = q > r->prefix_max ? q - r->prefix_max : 0;
+	if ((flags & RD_SCAN_NO_BEFORE) && q < (size_t)r->prefix_max + RD_LOOKBEHIND_MARGIN) {
+		res->need_context = 1;
+		return 0;
+	}
+	if (start < sc->last_end[ri])
+		start = sc->last_end[ri];
+	if (sc->stamp[ri] == sc->gen && sc->searched[ri] && start < sc->searched[ri])
+		start = sc->searched[ri];
+	if (start > q)
+		return 0;
+	pcre2_code *code = rd_rule_code(rs, r);
+	if (!code)
+		return 0;
+	while (start <= q) {
+		pcre2_set_offset_limit(sc->mc, q);
+		int rc = pcre2_match(code, buf, len, start, opts, sc->md, sc->mc);
+		if (rc > 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+			size_t mstart = ov[0], mend = ov[1];
+			int a = accept_match(rs, sc, ri, buf, len, rc);
+			if (a < 0)
+				return REDACT_ERROR_NOMEM;
+			sc->last_end[ri] = (uint32_t)mend;
+			start = mend > mstart ? mend : mstart + 1;
+			continue;
+		}
+		if (rc == PCRE2_ERROR_PARTIAL)
+			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+		else if (rc != PCRE2_ERROR_NOMATCH)
+			limit_hit(rs, sc, ri, rc);
+		break;
+	}
+	sc->searched[ri] = (uint32_t)q + 1;
+	return 0;
+}
+
+static void sort_spans(struct rd_span *s, size_t n)
+{
+	/* Insertion sort: spans arrive almost sorted (keyword order). */
+	for (size_t i = 1; i < n; i++) {
+		struct rd_span x = s[i];
+		size_t j = i;
+		while (j > 0 && (s[j - 1].start > x.start || (s[j - 1].start == x.start && s[j - 1].end > x.end))) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = x;
+	}
+}
+
+int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t from,
+		   unsigned flags, struct rd_scan_result *res)
+{
+	res->hold = len;
+	res->hold_rule = UINT32_MAX;
+	res->need_context = 0;
+	if (len >= (1u << 31))
+		return REDACT_ERROR_INVALID;
+	int rc = prepare(sc, rs);
+	if (rc)
+		return rc;
+	size_t pos = from;
+	while (pos < len) {
+		size_t nh = rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits, sc->hits_cap);
+		for (size_t h = 0; h < nh; h++) {
+			uint32_t kw = sc->hits[h].kw;
+			size_t q = sc->hits[h].pos;
+			const uint32_t *rl = rs->kw.kw_rules + rs->kw.kw_rule_first[kw];
+			for (uint32_t i = 0; i < rs->kw.kw_rule_count[kw]; i++) {
+				rc = eval_rule(rs, sc, rl[i], buf, len, q, flags, res);
+				if (rc)
+					return rc;
+				if (res->need_context)
+					return 0;
+			}
+		}
+	}
+	if (flags & RD_SCAN_PARTIAL) {
+		size_t tail = rd_kwindex_prefix_tail(&rs->kw, buf, len);
+		if (tail && len - tail < res->hold) {
+			res->hold = len - tail;
+			res->hold_rule = UINT32_MAX;
+		}
+	}
+	if (sc->nspans > 1)
+		sort_spans(sc->spans, sc->nspans);
+	return 0;
+}

@@ -1,0 +1,361 @@
+#include "rd_keyword.h"
+#include "rd_sort.h"
+#include "redact.h"
+
+#include <string.h>
+
+const uint8_t rd_lower[256] = {
+#define L4(i) L1(i), L1(i + 1), L1(i + 2), L1(i + 3)
+#define L1(i) ((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
+#define L16(i) L4(i), L4(i + 4), L4(i + 8), L4(i + 12)
+	L16(0),   L16(16),  L16(32),  L16(48),  L16(64),  L16(80),  L16(96),  L16(112),
+	L16(128), L16(144), L16(160), L16(176), L16(192), L16(208), L16(224), L16(240),
+#undef L1
+#undef L4
+#undef L16
+};
+
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint32_t gram_hash(uint32_t g)
+{
+	return (g * 0x9E3779B1u) >> 16;
+}
+
+static inline int bit_test(const uint64_t *bm, uint32_t h)
+{
+	return (int)((bm[h >> 6] >> (h & 63)) & 1);
+}
+
+static uint64_t prefix_key(uint64_t h, size_t len)
+{
+	return (h << 8 | (uint64_t)len) | 1; /* never 0: 0 marks an empty slot */
+}
+
+/* Polynomial hash of a string read backwards from its end, so a suffix can be
+ * extended one byte to the left in O(1): see rd_kwindex_prefix_tail. */
+#define PREFIX_BASE 0x100000001B3ull
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct triple {
+	uint32_t gram, kw, offset;
+};
+
+static int cmp_triple(const void *a, const void *b)
+{
+	const struct triple *x = a, *y = b;
+	if (x->gram != y->gram)
+		return x->gram < y->gram ? -1 : 1;
+	if (x->offset != y->offset) /* descending offset -> ascending start position */
+		return x->offset > y->offset ? -1 : 1;
+	return x->kw < y->kw ? -1 : x->kw > y->kw;
+}
+
+struct kwtmp {
+	const char *lower; /* in the arena */
+	uint32_t len;
+	uint32_t rule;
+};
+
+static int cmp_kwtmp(const void *a, const void *b)
+{
+	const struct kwtmp *x = a, *y = b;
+	int c = strcmp(x->lower, y->lower);
+	if (c)
+		return c;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_source *rules, size_t nrules)
+{
+	memset(ix, 0, sizeof(*ix));
+	size_t total = 0;
+	for (size_t r = 0; r < nrules; r++)
+		total += rules[r].nkeywords;
+	struct kwtmp *tmp = rd_mem_calloc((total ? total : 1) * sizeof(*tmp));
+	if (!tmp)
+		return REDACT_ERROR_NOMEM;
+	int rc = REDACT_ERROR_NOMEM;
+	size_t n = 0;
+	for (size_t r = 0; r < nrules; r++) {
+		for (size_t k = 0; k < rules[r].nkeywords; k++) {
+			size_t l = strlen(rules[r].keywords[k]);
+			char *s = rd_arena_alloc(a, l + 1);
+			if (!s)
+				goto out;
+			for (size_t i = 0; i < l; i++)
+				s[i] = (char)rd_lower[(uint8_t)rules[r].keywords[k][i]];
+			s[l] = 0;
+			tmp[n].lower = s;
+			tmp[n].len = (uint32_t)l;
+			tmp[n].rule = (uint32_t)r;
+			n++;
+		}
+	}
+	rd_sort(tmp, n, sizeof(*tmp), cmp_kwtmp);
+
+	/* Distinct keywords and their rule lists. */
+	size_t nkw = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower))
+			nkw++;
+	ix->nkw = nkw;
+	ix->kw = rd_arena_alloc(a, (nkw + 1) * sizeof(char *));
+	ix->kwlen = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	ix->kw_rule_first = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	ix->kw_rule_count = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	ix->kw_rules = rd_arena_alloc(a, (n + 1) * sizeof(uint32_t));
+	if (!ix->kw || !ix->kwlen || !ix->kw_rule_first || !ix->kw_rule_count || !ix->kw_rules)
+		goto out;
+	ix->minlen = nkw ? SIZE_MAX : 0;
+	size_t nrl = 0;
+	for (size_t i = 0, k = (size_t)-1; i < n; i++) {
+		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower)) {
+			k++;
+			ix->kw[k] = tmp[i].lower;
+			ix->kwlen[k] = tmp[i].len;
+			ix->kw_rule_first[k] = (uint32_t)nrl;
+			if (tmp[i].len < ix->minlen)
+				ix->minlen = tmp[i].len;
+			if (tmp[i].len > ix->maxlen)
+				ix->maxlen = tmp[i].len;
+		} else if (tmp[i].rule == tmp[i - 1].rule) {
+			continue; /* the same keyword twice in one rule */
+		}
+		ix->kw_rules[nrl++] = tmp[i].rule;
+		ix->kw_rule_count[k]++;
+	}
+
+	/* Gram width and stride from the shortest keyword. */
+	switch (ix->minlen) {
+	case 0:
+	case 1:
+	case 2: ix->gram = 2; ix->stride = 1; break;
+	case 3: ix->gram = 3; ix->stride = 1; break;
+	case 4: ix->gram = 3; ix->stride = 2; break;
+	case 5: ix->gram = 4; ix->stride = 2; break;
+	default: ix->gram = 4; ix->stride = 3; break;
+	}
+	ix->gmask = ix->gram == 4 ? 0xffffffffu : ix->gram == 3 ? 0xffffffu : 0xffffu;
+	ix->fold = 0x20202020u & ix->gmask;
+
+	/* (gram, keyword, offset) triples */
+	size_t ntr = nkw * (size_t)ix->stride;
+	struct triple *tr = rd_mem_calloc((ntr ? ntr : 1) * sizeof(*tr));
+	if (!tr)
+		goto out;
+	for (size_t k = 0; k < nkw; k++) {
+		for (int j = 0; j < ix->stride; j++) {
+			uint8_t g4[4] = {0};
+			memcpy(g4, ix->kw[k] + j, (size_t)ix->gram);
+			uint32_t g = (load32(g4) & ix->gmask) | ix->fold;
+			tr[k * (size_t)ix->stride + (size_t)j] = (struct triple){g, (uint32_t)k, (uint32_t)j};
+		}
+	}
+	rd_sort(tr, ntr, sizeof(*tr), cmp_triple);
+	size_t ngrams = 0;
+	for (size_t i = 0; i < ntr; i++)
+		if (i == 0 || tr[i].gram != tr[i - 1].gram)
+			ngrams++;
+	uint32_t tsize = 16;
+	while (tsize < ngrams * 2)
+		tsize *= 2;
+	if (tsize > 65536) {
+		/* The slot index is the 16-bit gram hash; more distinct grams than
+		 * that only lengthen probe chains, so keep 65536 slots (the
+		 * loop below needs a free slot: at most 65536 * 3 keyword offsets). */
+		tsize = 65536;
+	}
+	if (ngrams >= tsize) {
+		rd_mem_free(tr);
+		rc = REDACT_ERROR_RULES;
+		goto out;
+	}
+	ix->slot_mask = tsize - 1;
+	ix->slots = rd_arena_alloc(a, tsize * sizeof(*ix->slots));
+	ix->entries = rd_arena_alloc(a, (ntr + 1) * sizeof(*ix->entries));
+	if (!ix->slots || !ix->entries) {
+		rd_mem_free(tr);
+		goto out;
+	}
+	for (uint32_t s = 0; s < tsize; s++)
+		ix->slots[s].count = 0;
+	for (size_t i = 0; i < ntr;) {
+		size_t j = i;
+		while (j < ntr && tr[j].gram == tr[i].gram)
+			j++;
+		uint32_t h = gram_hash(tr[i].gram);
+		ix->bitmap[h >> 6] |= 1ull << (h & 63);
+		uint32_t s = h & ix->slot_mask;
+		while (ix->slots[s].count)
+			s = (s + 1) & ix->slot_mask;
+		ix->slots[s] = (struct rd_kw_slot){tr[i].gram, (uint32_t)i, (uint32_t)(j - i)};
+		if (j - i > ix->max_bucket)
+			ix->max_bucket = (uint32_t)(j - i);
+		for (size_t e = i; e < j; e++)
+			ix->entries[e] = (struct rd_kw_entry){tr[e].kw, tr[e].offset};
+		i = j;
+	}
+	rd_mem_free(tr);
+
+	/* Proper prefixes, for the hold-back decision. */
+	size_t npre = 0;
+	for (size_t k = 0; k < nkw; k++)
+		npre += ix->kwlen[k] - 1;
+	uint64_t *pre = rd_mem_alloc((npre ? npre : 1) * sizeof(uint64_t));
+	if (!pre)
+		goto out;
+	size_t np = 0;
+	for (size_t k = 0; k < nkw; k++) {
+		for (const char *c = ix->kw[k]; *c; c++) {
+			uint8_t b = (uint8_t)*c;
+			ix->kwchar[b] = 1;
+			if (b >= 'a' && b <= 'z')
+				ix->kwchar[b - 32] = 1;
+		}
+		for (uint32_t l = 1; l < ix->kwlen[k]; l++) {
+			/* hash kw[0..l) read backwards, as rd_kwindex_prefix_tail sees it */
+			uint64_t h = 0;
+			for (uint32_t i = l; i-- > 0;)
+				h = h * PREFIX_BASE + (uint8_t)ix->kw[k][i] + 1;
+			pre[np++] = prefix_key(h, l);
+		}
+	}
+	rd_sort(pre, np, sizeof(*pre), cmp_u64);
+	uint32_t psize = 16;
+	while (psize < np * 2)
+		psize *= 2;
+	ix->prefix_mask = psize - 1;
+	ix->prefixes = rd_arena_alloc(a, psize * sizeof(uint64_t));
+	if (!ix->prefixes) {
+		rd_mem_free(pre);
+		goto out;
+	}
+	for (size_t i = 0; i < np; i++) {
+		if (i && pre[i] == pre[i - 1])
+			continue;
+		uint32_t s = (uint32_t)(pre[i] * 0x9E3779B97F4A7C15ull >> 40) & ix->prefix_mask;
+		while (ix->prefixes[s])
+			s = (s + 1) & ix->prefix_mask;
+		ix->prefixes[s] = pre[i];
+	}
+	rd_mem_free(pre);
+	rc = 0;
+out:
+	rd_mem_free(tmp); /* the lower-cased copies live in the arena */
+	return rc;
+}
+
+static inline size_t confirm(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t p,
+			     uint32_t g, struct rd_kw_hit *hits, size_t nh)
+{
+	uint32_t s = gram_hash(g) & ix->slot_mask;
+	for (;;) {
+		const struct rd_kw_slot *sl = &ix->slots[s];
+		if (!sl->count)
+			return nh; /* hash collision in the bitmap only */
+		if (sl->gram == g) {
+			for (uint32_t e = sl->first; e < sl->first + sl->count; e++) {
+				const struct rd_kw_entry *en = &ix->entries[e];
+				if (p < en->offset + from)
+					continue; /* starts before the region of interest */
+				size_t q = p - en->offset;
+				uint32_t kl = ix->kwlen[en->kw];
+				if (q + kl > len)
+					continue;
+				const char *kw = ix->kw[en->kw];
+				uint32_t i = 0;
+				while (i < kl && rd_lower[buf[q + i]] == (uint8_t)kw[i])
+					i++;
+				if (i == kl)
+					hits[nh++] = (struct rd_kw_hit){(uint32_t)q, en->kw};
+			}
+			return nh;
+		}
+		s = (s + 1) & ix->slot_mask;
+	}
+}
+
+size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t *pos,
+		       struct rd_kw_hit *hits, size_t cap)
+{
+	size_t nh = 0, p = *pos;
+	const size_t S = (size_t)ix->stride;
+	const uint32_t m = ix->gmask, fold = ix->fold;
+	const uint64_t *bm = ix->bitmap;
+	/* The most hits one check position can produce. */
+	const size_t RESERVE = ix->max_bucket;
+	if (!ix->nkw || cap < 4 * RESERVE) {
+		*pos = len;
+		return 0;
+	}
+	/* Main loop, four checks per iteration (independent loads and hashes
+	 * keep the core busy; see bench/keyword_scan). */
+	while (p + 3 * S + 4 <= len && nh + 4 * RESERVE <= cap) {
+		uint32_t g0 = (load32(buf + p) & m) | fold;
+		uint32_t g1 = (load32(buf + p + S) & m) | fold;
+		uint32_t g2 = (load32(buf + p + 2 * S) & m) | fold;
+		uint32_t g3 = (load32(buf + p + 3 * S) & m) | fold;
+		int b0 = bit_test(bm, gram_hash(g0)), b1 = bit_test(bm, gram_hash(g1));
+		int b2 = bit_test(bm, gram_hash(g2)), b3 = bit_test(bm, gram_hash(g3));
+		if (__builtin_expect(b0 | b1 | b2 | b3, 0)) {
+			if (b0)
+				nh = confirm(ix, buf, len, from, p, g0, hits, nh);
+			if (b1)
+				nh = confirm(ix, buf, len, from, p + S, g1, hits, nh);
+			if (b2)
+				nh = confirm(ix, buf, len, from, p + 2 * S, g2, hits, nh);
+			if (b3)
+				nh = confirm(ix, buf, len, from, p + 3 * S, g3, hits, nh);
+		}
+		p += 4 * S;
+	}
+	while (p + (size_t)ix->gram <= len && nh + RESERVE <= cap) {
+		uint8_t tail[4] = {0};
+		size_t avail = len - p < 4 ? len - p : 4;
+		memcpy(tail, buf + p, avail);
+		uint32_t g = (load32(tail) & m) | fold;
+		if (bit_test(bm, gram_hash(g)))
+			nh = confirm(ix, buf, len, from, p, g, hits, nh);
+		p += S;
+	}
+	if (p + (size_t)ix->gram > len)
+		p = len;
+	*pos = p;
+	return nh;
+}
+
+size_t rd_kwindex_prefix_tail(const struct rd_kwindex *ix, const uint8_t *buf, size_t len)
+{
+	if (!ix->nkw || !len || !ix->kwchar[buf[len - 1]])
+		return 0; /* the common case: a write ending in '\n' or ' ' */
+	size_t maxl = ix->maxlen - 1 < len ? ix->maxlen - 1 : len;
+	size_t best = 0;
+	uint64_t h = 0;
+	for (size_t l = 1; l <= maxl; l++) {
+		uint8_t c = buf[len - l];
+		if (!ix->kwchar[c])
+			break; /* every byte of a keyword prefix is a keyword byte */
+		h = h * PREFIX_BASE + rd_lower[c] + 1;
+		uint64_t key = prefix_key(h, l);
+		uint32_t s = (uint32_t)(key * 0x9E3779B97F4A7C15ull >> 40) & ix->prefix_mask;
+		while (ix->prefixes[s]) {
+			if (ix->prefixes[s] == key) {
+				best = l;
+				break;
+			}
+			s = (s + 1) & ix->prefix_mask;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,115 @@
+/* The context: configuration, the RCU-published rule set, counters, audit
+ * target and the reloader.  `struct redact_context` is the public opaque
+ * type; the preloaded library uses one process-wide instance. */
+#ifndef RD_CONTEXT_H
+#define RD_CONTEXT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "rd_config.h"
+#include "rd_engine.h"
+#include "rd_ruleset.h"
+
+struct redact_context {
+	struct rd_config cfg;
+	_Atomic(struct rd_ruleset *) current; /* RCU-protected */
+	pthread_mutex_t reload_lock;          /* one reload at a time; held across fork */
+	struct rd_counters counters;
+	/* rule sources (REDACT_PATTERNS) and their last seen signature */
+	int builtin_included;
+	int has_external;
+	uint64_t sources_signature;
+	/* reloader thread */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake;
+	pthread_t reloader;
+	int reloader_running;
+	int stopping;
+	unsigned reloader_fork_gen;
+	int lazy_reloader; /* preloaded context: start on first use, not at create */
+	/* messages */
+	pthread_mutex_t error_lock;
+	char last_error[1024];
+	_Atomic int config_reported;
+	struct redact_context *next; /* all contexts, for fork handling */
+};
+
+/* Creates a context from a configuration (which it copies). */
+int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
+		      size_t errsize);
+/* A context around a prebuilt rule set (tools and tests); it takes
+ * ownership of rs and has no rule sources to reload. */
+int rd_context_create_with(struct redact_context **out, const struct rd_config *cfg, struct rd_ruleset *rs);
+void rd_context_destroy(struct redact_context *cx);
+int rd_context_reload(struct redact_context *cx, int only_if_changed);
+/* Starts the reloader thread if the context needs one and it is not running
+ * (after fork the child has none).  Cheap when nothing is to be done. */
+void rd_context_ensure_reloader(struct redact_context *cx);
+void rd_context_set_error(struct redact_context *cx, const char *msg);
+
+/* Read side: rd_context_read_lock(); rs = rd_context_rules(cx); ...;
+ * rd_context_read_unlock().  Never call the real write inside. */
+void rd_context_read_lock(void);
+void rd_context_read_unlock(void);
+struct rd_ruleset *rd_context_rules(struct redact_context *cx);
+
+/* ---- audit (audit.c) ---- */
+struct rd_audit_event {
+	const char *event;   /* "detection", "reload", "config", "rule_error", "rule_limit", ... */
+	const char *rule;    /* rule id or NULL */
+	const char *channel; /* "stdout", "stderr", "tty", "socket", "jupyter", "api", "input", ... */
+	const char *action;  /* "masked", "blocked", "logged", "ok", "failed", ... */
+	int64_t offset;      /* -1: none */
+	int64_t length;      /* -1: none */
+	const char *detail;  /* free text without secrets (file:line of a rule error), or NULL */
+};
+void rd_audit(const struct rd_config *cfg, const struct rd_audit_event *ev);
+/* Message for the library's own problems: audit log, and stderr only under
+ * REDACT_DEBUG. */
+void rd_diag(const struct rd_config *cfg, const char *event, const char *detail);
+
+/* ---- streams (stream.c) ---- */
+#define RD_MAX_CARRY 16
+
+struct rd_stream {
+	uint8_t *buf;
+	size_t cap;
+	size_t ctx_len;  /* already emitted bytes kept as context */
+	size_t pend_len; /* held-back bytes after the context */
+	size_t rescan;   /* keyword scan of the next write starts here (<= ctx_len) */
+	struct rd_span carry[RD_MAX_CARRY]; /* masks decided for held-back bytes */
+	size_t ncarry;
+	const void *carry_rs; /* rule set the carried rule indexes refer to */
+	int length_preserving; /* stars, and block mode masks instead (in-place API) */
+	uint64_t offset;      /* stream offset of buf[ctx_len] */
+};
+
+struct rd_out {
+	const uint8_t *data; /* output to write: the caller's data or scratch memory */
+	size_t len;
+	int secrets;         /* secrets whose first byte is in this output */
+};
+
+void rd_stream_init(struct rd_stream *st);
+void rd_stream_destroy(struct rd_stream *st);
+/* Redacts data[0..n) as the continuation of the stream; final=1 also decides
+ * and releases everything held back.  The output stays valid until the
+ * scratch is released.  Returns 0 or a negative REDACT_ERROR_*. */
+int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd_scratch *sc, const uint8_t *data,
+		      size_t n, int final, const char *channel, struct rd_out *out);
+
+/* ---- rendering (mask.c) ---- */
+size_t rd_render_size(const struct rd_ruleset *rs, int mode, int style, const struct rd_span *spans, size_t n,
+		      size_t from, size_t to);
+size_t rd_render(const struct rd_ruleset *rs, int mode, int style, const uint8_t *buf, size_t from, size_t to,
+		 const struct rd_span *spans, size_t n, uint8_t *out);
+
+/* ---- built-in rules (generated: builtin_rules.c) ---- */
+extern const struct rd_rule_def rd_builtin_rules[];
+extern const size_t rd_builtin_nrules;
+extern const struct rd_allowlist_def rd_builtin_global[];
+extern const size_t rd_builtin_nglobal;
+
+#endif

@@ -1,0 +1,107 @@
+/* The rule model: what one rule file can say, independent of how it is
+ * compiled.  It is a superset of gitleaks' rule fields (id, description,
+ * regex, secretGroup, entropy, keywords, allowlists with regexes, stopwords,
+ * regexTarget and condition) plus what a stream redactor needs (family,
+ * prefix_max, literal rules for values taken from the environment) and the
+ * examples a rule file carries for its tests. */
+#ifndef RD_RULE_H
+#define RD_RULE_H
+
+#include <stddef.h>
+#include "rd_mem.h"
+
+enum rd_target {
+	RD_TARGET_SECRET = 0, /* the secret (capture group) only */
+	RD_TARGET_MATCH,      /* the whole regex match */
+	RD_TARGET_LINE,       /* the line(s) containing the match */
+};
+
+struct rd_allowlist_def {
+	const char *description;
+	int target;            /* enum rd_target */
+	int condition_and;     /* 1: regexes AND stopwords must both hit */
+	const char *const *regexes;
+	size_t nregexes;
+	const char *const *stopwords;
+	size_t nstopwords;
+};
+
+struct rd_example_def {
+	const char *text;
+	const char *secret; /* NULL: only "something is masked"; else exactly this substring */
+	int line;           /* source line, for test messages */
+};
+
+/* Secret group value meaning "first non-empty capture group, else the whole
+ * match" (gitleaks' behaviour when secretGroup is unset). */
+#define RD_GROUP_AUTO (-1)
+/* prefix_max value meaning "derive it from the regex" (see rd_regex_analyze). */
+#define RD_PREFIX_AUTO (-1)
+
+enum rd_rule_flags {
+	RD_RULE_LITERAL = 1 << 0,  /* no regex: the keyword itself, case-sensitive, is the secret */
+	RD_RULE_OPT_IN = 1 << 1,   /* family disabled unless enabled explicitly */
+};
+
+struct rd_rule_def {
+	const char *id;
+	const char *description;
+	const char *family;
+	const char *regex;        /* PCRE2 syntax, verbatim; NULL for literal rules */
+	const char *const *keywords;
+	size_t nkeywords;
+	int secret_group;         /* >= 0, or RD_GROUP_AUTO */
+	double entropy;           /* minimum Shannon entropy of the secret, 0 = none */
+	int prefix_max;           /* max bytes a match starts before a keyword, or RD_PREFIX_AUTO */
+	unsigned flags;
+	const struct rd_allowlist_def *allowlists;
+	size_t nallowlists;
+	const struct rd_example_def *mask_examples;
+	size_t nmask_examples;
+	const struct rd_example_def *keep_examples;
+	size_t nkeep_examples;
+	const char *file;         /* source location, for messages */
+	int line;
+};
+
+/* A list of rule definitions plus the global allowlists, as read from rule
+ * sources.  All memory lives in the arena. */
+struct rd_rule_defs {
+	rd_arena arena;
+	struct rd_rule_def *rules;
+	size_t nrules, caprules;
+	struct rd_allowlist_def *global_allowlists;
+	size_t nglobal, capglobal;
+};
+
+void rd_rule_defs_init(struct rd_rule_defs *d);
+void rd_rule_defs_destroy(struct rd_rule_defs *d);
+struct rd_rule_def *rd_rule_defs_add(struct rd_rule_defs *d);
+struct rd_allowlist_def *rd_rule_defs_add_global(struct rd_rule_defs *d);
+
+/* Load a rule source (a file, or a directory whose .yaml/.yml files are
+ * read in name order) and append its rules.  On error returns a negative
+ * REDACT_ERROR_* code and writes "file:line: rule 'id': what" into err. */
+int rd_rules_load_path(struct rd_rule_defs *d, const char *path, char *err, size_t errsize);
+/* Same, from a string (tests, the config API). */
+int rd_rules_load_string(struct rd_rule_defs *d, const char *name, const char *text, size_t len,
+			 char *err, size_t errsize);
+
+/* Checks that need no compilation: unique ids, keywords present and long
+ * enough, values in range.  Compilation checks happen in rd_ruleset. */
+int rd_rules_validate(const struct rd_rule_defs *d, char *err, size_t errsize);
+
+/* Regex analysis used for keyword anchoring: returns 1 when every match of
+ * the regex provably begins with one of the keywords (so the regex can be run
+ * anchored at keyword hits), else 0. */
+int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords, size_t nkeywords);
+
+/* Rewrites the pathological leading lazy prefix found in public rule sets
+ * (field notes section 6): "[\w.-]{0,50}?" at the start of a regex, possibly
+ * doubled inside "(?i:...)", only moves the start of the match (captures are
+ * unchanged under leftmost-first matching) and costs ~50x per offset.
+ * Returns the rewritten regex allocated in the arena, or NULL when there is
+ * nothing to strip. */
+char *rd_regex_strip_lazy_prefix(rd_arena *a, const char *regex);
+
+#endif

@@ -1,0 +1,424 @@
+#include "rd_ruleset.h"
+#include "rd_sort.h"
+#include "redact.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- counters ---- */
+
+void rd_counters_init(struct rd_counters *c)
+{
+	pthread_mutex_init(&c->lock, NULL);
+	rd_arena_init(&c->arena);
+	c->head = NULL;
+	c->n = 0;
+}
+
+void rd_counters_destroy(struct rd_counters *c)
+{
+	rd_arena_destroy(&c->arena);
+	pthread_mutex_destroy(&c->lock);
+}
+
+struct rd_counter *rd_counters_get(struct rd_counters *c, const char *id, const char *family)
+{
+	pthread_mutex_lock(&c->lock);
+	struct rd_counter *e;
+	for (e = c->head; e; e = e->next)
+		if (!strcmp(e->id, id))
+			break;
+	if (!e && (e = rd_arena_alloc(&c->arena, sizeof(*e)))) {
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		snprintf(e->family, sizeof(e->family), "%s", family ? family : "");
+		atomic_init(&e->matches, 0);
+		e->next = c->head;
+		c->head = e;
+		c->n++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+/* ---- building ---- */
+
+/* Window before a keyword hit for rules whose match may start earlier than
+ * the keyword: trufflehog and the probe in field notes section 8 use the
+ * same order of magnitude. */
+#define RD_DEFAULT_PREFIX 256
+
+struct idslot {
+	const char *id;
+	size_t index;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
+{
+	*out = NULL;
+	struct rd_ruleset *rs = rd_mem_calloc(sizeof(*rs));
+	if (!rs)
+		return REDACT_ERROR_NOMEM;
+	rd_arena_init(&rs->arena);
+	rs->match_limit = in->match_limit ? in->match_limit : 200000;
+	rs->use_jit = 1;
+	rs->report = in->report;
+	rs->report_arg = in->report_arg;
+	rs->global = NULL;
+	int rc = REDACT_ERROR_NOMEM;
+	struct rd_kw_source *src = NULL;
+	struct idslot *ids = NULL;
+
+	rs->gctx = pcre2_general_context_create(rd_mem_pcre2_alloc, rd_mem_pcre2_free, NULL);
+	rs->cctx = rs->gctx ? pcre2_compile_context_create(rs->gctx) : NULL;
+	if (!rs->cctx)
+		goto fail;
+
+	/* Later definitions of an id replace earlier ones (a "+path" rule
+	 * source can override a built-in rule). */
+	size_t tsize = 16;
+	while (tsize < in->nrules * 2)
+		tsize *= 2;
+	ids = rd_mem_calloc(tsize * sizeof(*ids));
+	const struct rd_rule_def **defs = rd_arena_alloc(&rs->arena, (in->nrules + 1) * sizeof(*defs));
+	if (!ids || !defs)
+		goto fail;
+	size_t n = 0;
+	for (size_t i = 0; i < in->nrules; i++) {
+		const struct rd_rule_def *d = in->rules[i];
+		uint32_t s = str_hash(d->id) & (uint32_t)(tsize - 1);
+		while (ids[s].id && strcmp(ids[s].id, d->id))
+			s = (s + 1) & (uint32_t)(tsize - 1);
+		if (ids[s].id) {
+			defs[ids[s].index] = d;
+		} else {
+			ids[s].id = d->id;
+			ids[s].index = n;
+			defs[n++] = d;
+		}
+	}
+
+	rs->nrules = n;
+	rs->rules = rd_arena_alloc(&rs->arena, (n + 1) * sizeof(*rs->rules));
+	src = rd_mem_calloc((n + 1) * sizeof(*src));
+	if (!rs->rules || !src)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_rule_def *d = defs[i];
+		struct rd_rule *r = &rs->rules[i];
+		r->def = d;
+		if (d->flags & RD_RULE_LITERAL) {
+			r->literal = 1;
+			r->literal_value = d->regex ? d->regex : d->keywords[0];
+			r->literal_len = strlen(r->literal_value);
+		} else {
+			char *stripped = rd_regex_strip_lazy_prefix(&rs->arena, d->regex);
+			r->regex = stripped ? stripped : d->regex;
+			if (d->prefix_max == 0 ||
+			    (d->prefix_max == RD_PREFIX_AUTO &&
+			     rd_regex_starts_with_keyword(r->regex, d->keywords, d->nkeywords))) {
+				r->anchored = 1;
+			} else {
+				r->prefix_max = d->prefix_max == RD_PREFIX_AUTO ? RD_DEFAULT_PREFIX
+										: (uint32_t)d->prefix_max;
+				if (r->prefix_max > rs->max_prefix)
+					rs->max_prefix = r->prefix_max;
+			}
+		}
+		atomic_init(&r->code, NULL);
+		atomic_init(&r->allow, NULL);
+		atomic_init(&r->reported, 0);
+		if (in->counters) {
+			r->counter = rd_counters_get(in->counters, d->id, d->family);
+			if (!r->counter)
+				goto fail;
+		}
+		src[i].keywords = d->keywords;
+		src[i].nkeywords = d->nkeywords;
+	}
+	rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n);
+	if (rc) {
+		snprintf(err, errsize, "cannot build the keyword index (%s)", redact_strerror(rc));
+		goto fail;
+	}
+
+	if (in->nglobal) {
+		struct rd_allowlist_def *g = rd_arena_alloc(&rs->arena, in->nglobal * sizeof(*g));
+		if (!g) {
+			rc = REDACT_ERROR_NOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < in->nglobal; i++)
+			g[i] = *in->global[i];
+		rs->global = g;
+		rs->nglobal = in->nglobal;
+	}
+	atomic_init(&rs->global_allow, NULL);
+	for (size_t i = 0; i < in->nowned; i++)
+		rs->owned[i] = in->owned[i];
+	rs->nowned = in->nowned;
+	rd_mem_free(src);
+	rd_mem_free(ids);
+	*out = rs;
+	return 0;
+fail:
+	rd_mem_free(src);
+	rd_mem_free(ids);
+	if (rc == REDACT_ERROR_NOMEM)
+		snprintf(err, errsize, "out of memory building the rule set");
+	rs->nowned = 0; /* the caller keeps ownership on failure */
+	rd_ruleset_free(rs);
+	return rc;
+}
+
+static void free_allow(struct rd_allow_compiled *a)
+{
+	if (!a || a == RD_ALLOW_BROKEN)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		pcre2_code_free(a->codes[i]);
+	rd_mem_free(a);
+}
+
+void rd_ruleset_free(struct rd_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		pcre2_code *c = atomic_load(&rs->rules[i].code);
+		if (c && c != RD_CODE_BROKEN)
+			pcre2_code_free(c);
+		free_allow(atomic_load(&rs->rules[i].allow));
+	}
+	free_allow(atomic_load(&rs->global_allow));
+	for (size_t i = 0; i < rs->nowned; i++) {
+		rd_rule_defs_destroy(rs->owned[i]);
+		rd_mem_free(rs->owned[i]);
+	}
+	pcre2_compile_context_free(rs->cctx);
+	pcre2_general_context_free(rs->gctx);
+	rd_arena_destroy(&rs->arena);
+	rd_mem_free(rs);
+}
+
+/* ---- compiling ---- */
+
+/* Go's regexp (gitleaks) gives '$' the meaning "end of text"; PCRE2 needs
+ * DOLLAR_ENDONLY for that (field notes section 6).  Subjects are bytes, not
+ * UTF-8: NEVER_UTF stops a pattern from switching UTF on with (*UTF). */
+#define RD_COMPILE_OPTIONS (PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP)
+
+static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t options, char *err, size_t errsize)
+{
+	int ec;
+	PCRE2_SIZE off;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, RD_COMPILE_OPTIONS | options, &ec,
+				      &off, rs->cctx);
+	if (!c) {
+		if (err) {
+			PCRE2_UCHAR msg[160];
+			pcre2_get_error_message(ec, msg, sizeof(msg));
+			snprintf(err, errsize, "regex does not compile at offset %zu: %s", (size_t)off, (char *)msg);
+		}
+		return NULL;
+	}
+	/* Both modes: complete for one-shot buffers and flushes, partial-hard
+	 * for streams.  Compiled together so that a published code object is
+	 * never modified again.  A JIT failure (no executable memory, e.g.
+	 * under a W^X policy) leaves the interpreter, which gives the same
+	 * results. */
+	if (rs->use_jit)
+		(void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	return c;
+}
+
+void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, const char *event, const char *detail)
+{
+	int old = atomic_fetch_or(&r->reported, flag);
+	if (!(old & flag) && rs->report)
+		rs->report(rs->report_arg, r->def->id, event, detail);
+}
+
+pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
+{
+	pcre2_code *c = atomic_load_explicit(&r->code, memory_order_acquire);
+	if (__builtin_expect(c != NULL, 1))
+		return c == RD_CODE_BROKEN ? NULL : c;
+	char err[256];
+	c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, err, sizeof(err));
+	pcre2_code *expected = NULL;
+	if (!c) {
+		atomic_compare_exchange_strong(&r->code, &expected, RD_CODE_BROKEN);
+		rd_rule_report_once(rs, r, RD_REPORTED_COMPILE, "rule_error", err);
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		pcre2_code_free(c); /* another thread compiled it first */
+		return expected == RD_CODE_BROKEN ? NULL : expected;
+	}
+	return c;
+}
+
+static struct rd_allow_compiled *compile_allow(struct rd_ruleset *rs, const struct rd_allowlist_def *lists, size_t nlists,
+					       char *err, size_t errsize, int *broken)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nlists; i++)
+		n += lists[i].nregexes;
+	struct rd_allow_compiled *a = rd_mem_calloc(sizeof(*a) + (n + 1) * sizeof(pcre2_code *));
+	if (!a)
+		return NULL;
+	a->n = n;
+	size_t k = 0;
+	for (size_t i = 0; i < nlists; i++) {
+		for (size_t j = 0; j < lists[i].nregexes; j++, k++) {
+			a->codes[k] = compile(rs, lists[i].regexes[j], 0, err, errsize);
+			if (!a->codes[k])
+				*broken = 1;
+		}
+	}
+	return a;
+}
+
+static struct rd_allow_compiled *get_allow(struct rd_ruleset *rs, _Atomic(struct rd_allow_compiled *) *slot,
+					   const struct rd_allowlist_def *lists, size_t nlists, struct rd_rule *r)
+{
+	struct rd_allow_compiled *a = atomic_load_explicit(slot, memory_order_acquire);
+	if (__builtin_expect(a != NULL, 1))
+		return a == RD_ALLOW_BROKEN ? NULL : a;
+	char err[256];
+	int broken = 0;
+	a = compile_allow(rs, lists, nlists, err, sizeof(err), &broken);
+	if (!a)
+		return NULL; /* out of memory: try again next time */
+	if (broken && r)
+		rd_rule_report_once(rs, r, RD_REPORTED_ALLOW, "rule_error", err);
+	struct rd_allow_compiled *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(slot, &expected, a, memory_order_acq_rel, memory_order_acquire)) {
+		free_allow(a);
+		return expected == RD_ALLOW_BROKEN ? NULL : expected;
+	}
+	return a;
+}
+
+struct rd_allow_compiled *rd_rule_allow(struct rd_ruleset *rs, struct rd_rule *r)
+{
+	if (!r->def->nallowlists)
+		return NULL;
+	return get_allow(rs, &r->allow, r->def->allowlists, r->def->nallowlists, r);
+}
+
+struct rd_allow_compiled *rd_ruleset_global_allow(struct rd_ruleset *rs)
+{
+	if (!rs->nglobal)
+		return NULL;
+	return get_allow(rs, &rs->global_allow, rs->global, rs->nglobal, NULL);
+}
+
+/* Cost probe run at reload time: a regex that exhausts the match limit on
+ * plain filler text would stall writes, so the rule set is refused. */
+static int probe_cost(struct rd_ruleset *rs, struct rd_rule *r, pcre2_code *c, char *err, size_t errsize)
+{
+	static const char *const fillers[] = {"a", "a=", "aaaa aaaa\n", "Aa0_-.", "\"a\": \"b\", "};
+	char subject[4096 + 256];
+	pcre2_match_data *md = pcre2_match_data_create(1, rs->gctx);
+	pcre2_match_context *mc = pcre2_match_context_create(rs->gctx);
+	if (!md || !mc) {
+		pcre2_match_data_free(md);
+		pcre2_match_context_free(mc);
+		return REDACT_ERROR_NOMEM;
+	}
+	pcre2_set_match_limit(mc, rs->match_limit);
+	pcre2_set_depth_limit(mc, rs->match_limit);
+	int rc = 0;
+	for (size_t f = 0; f < sizeof(fillers) / sizeof(fillers[0]) && !rc; f++) {
+		size_t kl = strlen(r->def->keywords[0]), fl = strlen(fillers[f]), len = 0;
+		if (kl > 255)
+			kl = 255;
+		memcpy(subject, r->def->keywords[0], kl);
+		len = kl;
+		while (len + fl <= 4096 + kl) {
+			memcpy(subject + len, fillers[f], fl);
+			len += fl;
+		}
+		int m = pcre2_match(c, (PCRE2_SPTR)subject, len, 0, 0, md, mc);
+		if (m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT || m == PCRE2_ERROR_JIT_STACKLIMIT ||
+		    m == PCRE2_ERROR_HEAPLIMIT) {
+			snprintf(err, errsize,
+				 "regex is too costly: it exhausts the match limit (%u) on 4 KiB of \"%s\" filler text",
+				 rs->match_limit, fillers[f]);
+			rc = REDACT_ERROR_RULES;
+		}
+	}
+	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
+	return rc;
+}
+
+int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct rd_rule *r = &rs->rules[i];
+		const struct rd_rule_def *d = r->def;
+		char msg[256];
+		if (!r->literal) {
+			pcre2_code *c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, msg,
+						sizeof(msg));
+			if (!c) {
+				snprintf(err, errsize, "%s:%d: rule '%s': %s", d->file ? d->file : "<built-in>", d->line,
+					 d->id, msg);
+				return REDACT_ERROR_RULES;
+			}
+			int prc = probe_cost(rs, r, c, msg, sizeof(msg));
+			if (prc) {
+				pcre2_code_free(c);
+				snprintf(err, errsize, "%s:%d: rule '%s': %s", d->file ? d->file : "<built-in>", d->line,
+					 d->id, msg);
+				return prc;
+			}
+			pcre2_code *expected = NULL;
+			if (!atomic_compare_exchange_strong(&r->code, &expected, c))
+				pcre2_code_free(c);
+		}
+		if (d->nallowlists) {
+			int broken = 0;
+			struct rd_allow_compiled *a = compile_allow(rs, d->allowlists, d->nallowlists, msg, sizeof(msg),
+								    &broken);
+			if (!a)
+				return REDACT_ERROR_NOMEM;
+			if (broken) {
+				free_allow(a);
+				snprintf(err, errsize, "%s:%d: rule '%s': allowlist %s", d->file ? d->file : "<built-in>",
+					 d->line, d->id, msg);
+				return REDACT_ERROR_RULES;
+			}
+			struct rd_allow_compiled *expected = NULL;
+			if (!atomic_compare_exchange_strong(&r->allow, &expected, a))
+				free_allow(a);
+		}
+	}
+	if (rs->nglobal) {
+		char msg[256];
+		int broken = 0;
+		struct rd_allow_compiled *a = compile_allow(rs, rs->global, rs->nglobal, msg, sizeof(msg), &broken);
+		if (!a)
+			return REDACT_ERROR_NOMEM;
+		if (broken) {
+			free_allow(a);
+			snprintf(err, errsize, "global allowlist: %s", msg);
+			return REDACT_ERROR_RULES;
+		}
+		struct rd_allow_compiled *expected = NULL;
+		if (!atomic_compare_exchange_strong(&rs->global_allow, &expected, a))
+			free_allow(a);
+	}
+	return 0;
+}

@@ -1,0 +1,303 @@
+/* Streams: redaction across consecutive writes.
+ *
+ * A stream keeps a buffer [context | pending]: `context` is the tail of what
+ * was already emitted (so lookbehinds and matches that start before a
+ * keyword still see it), `pending` the bytes held back because they could
+ * still become part of a secret: the start of a PCRE2 hard-partial match
+ * (pcre2partial(3)), or a suffix that is a prefix of a keyword.  Masks
+ * already decided for pending bytes travel with them (`carry`), because the
+ * keyword that found them may be in the emitted part and is not scanned
+ * again.  Pending never exceeds REDACT_HOLDBACK_MAX: older bytes are released,
+ * masked if they belong to a partial match (nothing leaks, field notes
+ * section 2 on why per-write matching misses split secrets).
+ *
+ * The fast path (nothing pending, no keyword needing context) scans the
+ * caller's buffer in place and emits it without a copy. */
+#include "rd_context.h"
+#include "redact.h"
+
+#include <string.h>
+
+void rd_stream_init(struct rd_stream *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void rd_stream_destroy(struct rd_stream *st)
+{
+	rd_mem_free(st->buf);
+	memset(st, 0, sizeof(*st));
+}
+
+static size_t context_keep(const struct rd_ruleset *rs)
+{
+	size_t k = (size_t)rs->max_prefix + 64;
+	if (k < 256)
+		k = 256;
+	if (k > 4160)
+		k = 4160;
+	return k;
+}
+
+static int reserve(struct rd_stream *st, size_t need)
+{
+	if (need <= st->cap)
+		return 0;
+	size_t cap = st->cap ? st->cap : 1024;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = rd_mem_realloc(st->buf, cap);
+	if (!p)
+		return REDACT_ERROR_NOMEM;
+	st->buf = p;
+	st->cap = cap;
+	return 0;
+}
+
+static const char *action_for(int mode)
+{
+	return mode == RD_MODE_BLOCK ? "blocked" : mode == RD_MODE_LOG_ONLY ? "logged" : "masked";
+}
+
+/* Counts and audits the secrets whose first byte is emitted now.  Spans of
+ * several rules over the same bytes are one secret (one audit event, named
+ * after the first rule); every matching rule's counter still counts. */
+static int account(struct redact_context *cx, struct rd_ruleset *rs, const struct rd_stream *st,
+		   const struct rd_span *spans, size_t n, size_t emit_from, size_t hold, const char *channel)
+{
+	int count = 0;
+	size_t group_end = 0;
+	int in_group = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_span *s = &spans[i];
+		int new_group = !in_group || s->start > group_end;
+		if (new_group) {
+			group_end = s->end;
+			in_group = 1;
+		} else if (s->end > group_end) {
+			group_end = s->end;
+		}
+		if (s->rule >= rs->nrules || s->start < emit_from || s->start >= hold)
+			continue;
+		struct rd_rule *r = &rs->rules[s->rule];
+		if (r->counter)
+			atomic_fetch_add_explicit(&r->counter->matches, 1, memory_order_relaxed);
+		if (!new_group)
+			continue;
+		count++;
+		if (cx->cfg.audit_log[0] || cx->cfg.debug) {
+			struct rd_audit_event ev = {
+				.event = "detection",
+				.rule = r->def->id,
+				.channel = channel,
+				.action = action_for(cx->cfg.mode),
+				.offset = (int64_t)(st->offset + (s->start - emit_from)),
+				.length = (int64_t)(s->end - s->start),
+			};
+			rd_audit(&cx->cfg, &ev);
+		}
+	}
+	return count;
+}
+
+/* Rewrites the stream buffer as [context | pending] after emitting
+ * src[..hold).  src is either st->buf (general path) or the caller's data
+ * (fast path, where the old context precedes it logically). */
+static int commit(struct rd_stream *st, const struct rd_ruleset *rs, const uint8_t *src, size_t total, size_t hold,
+		  int src_is_buf)
+{
+	size_t keep = context_keep(rs);
+	size_t pend = total - hold;
+	if (src_is_buf) {
+		size_t c = hold < keep ? hold : keep;
+		memmove(st->buf, st->buf + hold - c, c + pend);
+		st->ctx_len = c;
+		st->pend_len = pend;
+		return 0;
+	}
+	/* Fast path: old context, then src[0..hold) emitted, src[hold..) pending. */
+	size_t from_src = hold < keep ? hold : keep;
+	size_t from_old = keep - from_src;
+	if (from_old > st->ctx_len)
+		from_old = st->ctx_len;
+	if (reserve(st, from_old + from_src + pend))
+		return REDACT_ERROR_NOMEM;
+	if (from_old)
+		memmove(st->buf, st->buf + st->ctx_len - from_old, from_old);
+	memcpy(st->buf + from_old, src + hold - from_src, from_src + pend);
+	st->ctx_len = from_old + from_src;
+	st->pend_len = pend;
+	return 0;
+}
+
+static int fast_path(struct redact_context *cx, struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc,
+		     const uint8_t *data, size_t n, int final, struct rd_out *out)
+{
+	struct rd_scan_result res;
+	unsigned flags = (final ? 0 : RD_SCAN_PARTIAL) | (st->ctx_len ? RD_SCAN_NO_BEFORE : 0);
+	int rc = rd_engine_scan(rs, sc, data, n, 0, flags, &res);
+	if (rc)
+		return rc;
+	if (res.need_context || sc->nspans)
+		return 1; /* take the general path */
+	size_t hold = final ? n : res.hold;
+	if (n - hold > cx->cfg.holdback_max)
+		return 1;
+	if (commit(st, rs, data, n, hold, 0))
+		return REDACT_ERROR_NOMEM;
+	st->rescan = st->ctx_len;
+	st->offset += hold;
+	out->data = data;
+	out->len = hold;
+	return 0;
+}
+
+static void sort_spans(struct rd_span *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct rd_span x = s[i];
+		size_t j = i;
+		while (j > 0 && s[j - 1].start > x.start) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = x;
+	}
+}
+
+static int push_span(struct rd_scratch *sc, struct rd_span s)
+{
+	if (sc->nspans == sc->spans_cap) {
+		size_t cap = sc->spans_cap ? sc->spans_cap * 2 : 256;
+		struct rd_span *p = rd_mem_realloc(sc->spans, cap * sizeof(*p));
+		if (!p)
+			return REDACT_ERROR_NOMEM;
+		sc->spans = p;
+		sc->spans_cap = cap;
+	}
+	sc->spans[sc->nspans++] = s;
+	return 0;
+}
+
+int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd_scratch *sc, const uint8_t *data,
+		      size_t n, int final, const char *channel, struct rd_out *out)
+{
+	out->data = NULL;
+	out->len = 0;
+	out->secrets = 0;
+	if (n >= (1u << 30))
+		return REDACT_ERROR_INVALID; /* 32-bit offsets: callers feed huge writes in parts */
+	rd_context_read_lock();
+	struct rd_ruleset *rs = rd_context_rules(cx);
+	int rc;
+	if (!rs) {
+		rc = REDACT_ERROR_RULES;
+		goto out;
+	}
+	if (st->carry_rs != rs) {
+		/* A reload happened: carried rule indexes refer to the old set. */
+		for (size_t i = 0; i < st->ncarry; i++)
+			if (st->carry[i].rule < UINT32_MAX - 1)
+				st->carry[i].rule = UINT32_MAX - 1;
+		st->carry_rs = rs;
+	}
+	if (st->pend_len == 0 && st->ncarry == 0 && st->rescan == st->ctx_len) {
+		rc = fast_path(cx, rs, st, sc, data, n, final, out);
+		if (rc <= 0)
+			goto out;
+	}
+
+	/* General path: [context | pending | data] in the stream buffer. */
+	size_t emit_from = st->ctx_len, total = st->ctx_len + st->pend_len + n;
+	rc = reserve(st, total);
+	if (rc)
+		goto out;
+	if (n)
+		memcpy(st->buf + st->ctx_len + st->pend_len, data, n);
+	struct rd_scan_result res;
+	rc = rd_engine_scan(rs, sc, st->buf, total, st->rescan, final ? 0 : RD_SCAN_PARTIAL, &res);
+	if (rc)
+		goto out;
+	size_t hold = final ? total : (res.hold > emit_from ? res.hold : emit_from);
+	if (total - hold > cx->cfg.holdback_max) {
+		/* The hold-back bound: release the oldest bytes, masked, since they
+		 * belong to a match still in progress. */
+		size_t forced = total - cx->cfg.holdback_max;
+		rc = push_span(sc, (struct rd_span){(uint32_t)hold, (uint32_t)forced,
+						    res.hold_rule < rs->nrules ? res.hold_rule : UINT32_MAX - 1});
+		if (rc)
+			goto out;
+		hold = forced;
+	}
+	for (size_t i = 0; i < st->ncarry; i++) {
+		struct rd_span c = st->carry[i];
+		c.start += (uint32_t)emit_from;
+		c.end += (uint32_t)emit_from;
+		rc = push_span(sc, c);
+		if (rc)
+			goto out;
+	}
+	sort_spans(sc->spans, sc->nspans);
+
+	int mode = cx->cfg.mode, style = cx->cfg.mask;
+	if (st->length_preserving) {
+		style = RD_MASK_STARS;
+		if (mode == RD_MODE_BLOCK)
+			mode = RD_MODE_MASK;
+	}
+	size_t size = rd_render_size(rs, mode, style, sc->spans, sc->nspans, emit_from, hold);
+	if (rd_scratch_out(sc, size + 1)) {
+		rc = REDACT_ERROR_NOMEM;
+		goto out;
+	}
+	out->len = rd_render(rs, mode, style, st->buf, emit_from, hold, sc->spans, sc->nspans, sc->out);
+	out->data = sc->out;
+	out->secrets = account(cx, rs, st, sc->spans, sc->nspans, emit_from, hold, channel);
+
+	/* Masks reaching into the bytes held back travel with them. */
+	size_t nc = 0;
+	uint32_t cover_start = UINT32_MAX, cover_end = 0, cover_rule = UINT32_MAX;
+	for (size_t i = 0; i < sc->nspans; i++) {
+		struct rd_span s = sc->spans[i];
+		if (s.end <= hold)
+			continue;
+		if (s.start < hold) {
+			s.start = (uint32_t)hold;
+			s.rule = UINT32_MAX; /* continuation: no second label */
+		}
+		s.start -= (uint32_t)hold;
+		s.end -= (uint32_t)hold;
+		if (s.start < cover_start) {
+			cover_start = s.start;
+			cover_rule = s.rule;
+		}
+		if (s.end > cover_end)
+			cover_end = s.end;
+		if (nc < RD_MAX_CARRY)
+			st->carry[nc] = s;
+		nc++;
+	}
+	if (nc > RD_MAX_CARRY) {
+		/* Too many to track: one covering mask (more masked, never less). */
+		st->carry[0] = (struct rd_span){cover_start, cover_end, cover_rule};
+		nc = 1;
+	}
+	st->ncarry = nc;
+
+	size_t old_pending_start = emit_from;
+	rc = commit(st, rs, st->buf, total, hold, 1);
+	if (rc)
+		goto out;
+	st->offset += hold - emit_from;
+	st->rescan = st->ctx_len;
+	if (final && old_pending_start < hold) {
+		/* After a flush the released bytes stay scannable as context, so a
+		 * secret whose first part went out on a timeout still gets its
+		 * remaining part masked when it arrives. */
+		size_t shift = hold - st->ctx_len; /* old offset of new buf[0] */
+		st->rescan = old_pending_start > shift ? old_pending_start - shift : 0;
+	}
+out:
+	rd_context_read_unlock();
+	return rc < 0 ? rc : 0;
+}
