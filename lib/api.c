@@ -124,6 +124,14 @@ RD_EXPORT int redact_context_create(redact_context **out, const redact_config *c
 	return rc;
 }
 
+/* The preloaded library's way (rules compiled lazily, reloader started on
+ * first use, built-in fallback on a broken source), for tools and tests. */
+int rd_context_create_lazy_from_config(redact_context **out, const redact_config *cfg)
+{
+	char err[1024] = "";
+	return rd_context_create(out, &cfg->c, 1, err, sizeof(err));
+}
+
 RD_EXPORT void redact_context_free(redact_context *ctx)
 {
 	rd_context_destroy(ctx);

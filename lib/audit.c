@@ -166,6 +166,8 @@ static void report_target_failure(const struct rd_config *cfg, const char *what)
 	}
 }
 
+/* REDACT_AUDIT_LOG=syslog sends to /dev/log; syslog:/path to another
+ * datagram socket (a container's log agent, tests). */
 static void send_syslog(const struct rd_config *cfg, const char *json, size_t n)
 {
 	char msg[2048];
@@ -181,7 +183,11 @@ static void send_syslog(const struct rd_config *cfg, const char *json, size_t n)
 		return;
 	}
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	memcpy(sa.sun_path, "/dev/log", sizeof("/dev/log"));
+	const char *path = cfg->audit_log[6] == ':' ? cfg->audit_log + 7 : "/dev/log";
+	size_t pl = strlen(path);
+	if (pl >= sizeof(sa.sun_path))
+		pl = sizeof(sa.sun_path) - 1;
+	memcpy(sa.sun_path, path, pl);
 	if (syscall(SYS_sendto, fd, msg, b.len, 0, &sa, sizeof(sa)) < 0)
 		report_target_failure(cfg, "sendto /dev/log");
 	syscall(SYS_close, fd);
@@ -234,7 +240,7 @@ void rd_audit(const struct rd_config *cfg, const struct rd_audit_event *ev)
 		b.len = b.cap - 2, line[b.len - 1] = '}';
 	line[b.len++] = '\n';
 
-	if (!strcmp(cfg->audit_log, "syslog")) {
+	if (!strncmp(cfg->audit_log, "syslog", 6) && (!cfg->audit_log[6] || cfg->audit_log[6] == ':')) {
 		send_syslog(cfg, line, b.len - 1);
 	} else if (cfg->audit_log[0]) {
 		long fd = syscall(SYS_openat, AT_FDCWD, cfg->audit_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "rd_config.h"
+#include "redact.h"
 #include "rd_engine.h"
 #include "rd_ruleset.h"
 
@@ -43,6 +44,7 @@ int rd_context_create(struct redact_context **out, const struct rd_config *cfg, 
  * ownership of rs and has no rule sources to reload. */
 int rd_context_create_with(struct redact_context **out, const struct rd_config *cfg, struct rd_ruleset *rs);
 void rd_context_destroy(struct redact_context *cx);
+int rd_context_create_lazy_from_config(struct redact_context **out, const redact_config *cfg);
 int rd_context_reload(struct redact_context *cx, int only_if_changed);
 /* Starts the reloader thread if the context needs one and it is not running
  * (after fork the child has none).  Cheap when nothing is to be done. */
@@ -83,6 +85,12 @@ struct rd_stream {
 	size_t ncarry;
 	const void *carry_rs; /* rule set the carried rule indexes refer to */
 	int length_preserving; /* stars, and block mode masks instead (in-place API) */
+	/* A match that outgrew REDACT_HOLDBACK_MAX: its start is gone, so its
+	 * head is kept and matched against the new data (see stream.c). */
+	int forced;
+	uint32_t forced_rule;
+	size_t forced_head_len;
+	uint8_t forced_head[1024];
 	uint64_t offset;      /* stream offset of buf[ctx_len] */
 };
 

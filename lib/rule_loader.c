@@ -453,9 +453,13 @@ int rd_rules_load_string(struct rd_rule_defs *d, const char *name, const char *t
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	int rc;
 	if (!yaml_parser_load(&parser, &l.doc)) {
-		snprintf(err, errsize, "%s:%d: YAML error: %s%s%s", name, (int)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
-			 parser.context ? parser.context : "");
+		if (parser.context)
+			snprintf(err, errsize, "%s:%d: YAML error: %s %s (started at line %d)", name,
+				 (int)parser.problem_mark.line + 1, parser.problem ? parser.problem : "syntax error",
+				 parser.context, (int)parser.context_mark.line + 1);
+		else
+			snprintf(err, errsize, "%s:%d: YAML error: %s", name, (int)parser.problem_mark.line + 1,
+				 parser.problem ? parser.problem : "syntax error");
 		yaml_parser_delete(&parser);
 		return REDACT_ERROR_RULES;
 	}
@@ -465,6 +469,7 @@ int rd_rules_load_string(struct rd_rule_defs *d, const char *name, const char *t
 	/* Only one document per file: a second one is almost always a mistake. */
 	if (!rc) {
 		yaml_document_t extra;
+		l.rule_id = NULL;
 		if (yaml_parser_load(&parser, &extra)) {
 			if (yaml_document_get_root_node(&extra))
 				rc = fail(&l, yaml_document_get_root_node(&extra),

@@ -165,6 +165,55 @@ static void sort_spans(struct rd_span *s, size_t n)
 	}
 }
 
+static int push_span(struct rd_scratch *sc, struct rd_span s);
+
+/* A match outgrew the hold-back bound and its oldest bytes went out masked.
+ * Its start is no longer in the buffer, so the keyword pass cannot find it
+ * again.  The rule is matched on [kept head of the match | new bytes]: the
+ * rules that grow that long have an unbounded middle (PEM blocks: BEGIN
+ * [\s\S]*? END), which does not care about the gap.  A complete match
+ * tells where the secret ends; a partial one masks everything and waits; no
+ * match ends the state.  At a flush the state stays and the bytes are masked
+ * (nothing leaks from an unterminated key block). */
+static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc, size_t emit_from,
+			   size_t total, int final)
+{
+	if (st->forced_rule >= rs->nrules || st->carry_rs != rs) {
+		st->forced = 0; /* the rule set changed under it */
+		return 0;
+	}
+	struct rd_rule *r = &rs->rules[st->forced_rule];
+	pcre2_code *code = rd_rule_code(rs, r);
+	if (!code) {
+		st->forced = 0;
+		return 0;
+	}
+	size_t hl = st->forced_head_len, n = total - emit_from;
+	uint8_t *syn = rd_mem_alloc(hl + n + 1);
+	if (!syn)
+		return REDACT_ERROR_NOMEM;
+	memcpy(syn, st->forced_head, hl);
+	memcpy(syn + hl, st->buf + emit_from, n);
+	pcre2_set_offset_limit(sc->mc, r->anchored ? PCRE2_UNSET : 0);
+	int m = pcre2_match(code, syn, hl + n, 0, final ? 0 : PCRE2_PARTIAL_HARD, sc->md, sc->mc);
+	rd_mem_free(syn);
+	size_t end = total;
+	if (m > 0) {
+		size_t e = pcre2_get_ovector_pointer(sc->md)[1];
+		end = e > hl ? emit_from + (e - hl) : emit_from;
+		st->forced = 0;
+	} else if (m == PCRE2_ERROR_NOMATCH && !final) {
+		st->forced = 0;
+		return 0;
+	} else if (m != PCRE2_ERROR_PARTIAL && m != PCRE2_ERROR_NOMATCH) {
+		st->forced = 0; /* a match limit: keep what was masked, stop here */
+		return 0;
+	}
+	if (end > emit_from)
+		return push_span(sc, (struct rd_span){(uint32_t)emit_from, (uint32_t)end, UINT32_MAX});
+	return 0;
+}
+
 static int push_span(struct rd_scratch *sc, struct rd_span s)
 {
 	if (sc->nspans == sc->spans_cap) {
@@ -201,7 +250,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 				st->carry[i].rule = UINT32_MAX - 1;
 		st->carry_rs = rs;
 	}
-	if (st->pend_len == 0 && st->ncarry == 0 && st->rescan == st->ctx_len) {
+	if (st->pend_len == 0 && st->ncarry == 0 && st->rescan == st->ctx_len && !st->forced) {
 		rc = fast_path(cx, rs, st, sc, data, n, final, out);
 		if (rc <= 0)
 			goto out;
@@ -219,6 +268,11 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 	if (rc)
 		goto out;
 	size_t hold = final ? total : (res.hold > emit_from ? res.hold : emit_from);
+	if (st->forced) {
+		rc = continue_forced(rs, st, sc, emit_from, total, final);
+		if (rc)
+			goto out;
+	}
 	if (total - hold > cx->cfg.holdback_max) {
 		/* The hold-back bound: release the oldest bytes, masked, since they
 		 * belong to a match still in progress. */
@@ -227,6 +281,13 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 						    res.hold_rule < rs->nrules ? res.hold_rule : UINT32_MAX - 1});
 		if (rc)
 			goto out;
+		if (res.hold_rule < rs->nrules && !st->forced) {
+			st->forced = 1;
+			st->forced_rule = res.hold_rule;
+			st->forced_head_len = forced - hold < sizeof(st->forced_head) ? forced - hold
+										 : sizeof(st->forced_head);
+			memcpy(st->forced_head, st->buf + hold, st->forced_head_len);
+		}
 		hold = forced;
 	}
 	for (size_t i = 0; i < st->ncarry; i++) {

@@ -1,0 +1,135 @@
+/* The keyword pass against a naive search: every occurrence of every
+ * keyword, case-insensitively, for every gram width/stride class (shortest
+ * keyword 2, 3, 4, 5, 6+), with random keywords and texts. */
+#include "test_util.h"
+#include "rd_keyword.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+/* A small alphabet makes occurrences and near-misses frequent. */
+static const char alpha[] = "abAB_-.12kK";
+
+static int naive_count(const char *text, size_t n, char kws[][16], size_t nk, size_t from)
+{
+	int c = 0;
+	for (size_t i = from; i < n; i++)
+		for (size_t k = 0; k < nk; k++) {
+			size_t l = strlen(kws[k]);
+			if (i + l <= n && !strncasecmp(text + i, kws[k], l))
+				c++;
+		}
+	return c;
+}
+
+static void run_class(size_t minlen)
+{
+	for (int round = 0; round < 40; round++) {
+		char kws[24][16];
+		size_t nk = 1 + rnd() % 20;
+		for (size_t k = 0; k < nk; k++) {
+			size_t l = k == 0 ? minlen : minlen + rnd() % 5;
+			for (size_t i = 0; i < l; i++)
+				kws[k][i] = alpha[rnd() % (sizeof(alpha) - 1)];
+			kws[k][l] = 0;
+		}
+		/* Duplicates after case folding are fine: they become one keyword
+		 * in the index, so count distinct folded keywords for naive. */
+		char uniq[24][16];
+		size_t nu = 0;
+		for (size_t k = 0; k < nk; k++) {
+			size_t j;
+			for (j = 0; j < nu; j++)
+				if (!strcasecmp(uniq[j], kws[k]))
+					break;
+			if (j == nu)
+				strcpy(uniq[nu++], kws[k]);
+		}
+		const char *ptrs[24];
+		for (size_t k = 0; k < nk; k++)
+			ptrs[k] = kws[k];
+		struct rd_kw_source src = {ptrs, nk};
+		rd_arena a;
+		rd_arena_init(&a);
+		struct rd_kwindex ix;
+		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1), 0);
+		assert_int_equal(ix.minlen, minlen);
+		size_t n = 1 + rnd() % 700;
+		char *text = malloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			text[i] = alpha[rnd() % (sizeof(alpha) - 1)];
+		text[n] = 0;
+		size_t from = rnd() % 3 == 0 ? rnd() % n : 0;
+		/* scan with a small hits array to exercise resumption */
+		size_t cap = rd_kwindex_min_cap(&ix) + rnd() % 8;
+		struct rd_kw_hit *hits = malloc(cap * sizeof(*hits));
+		size_t pos = from, total = 0;
+		uint32_t last = 0;
+		while (pos < n) {
+			size_t before = pos;
+			size_t h = rd_kwindex_scan(&ix, (const uint8_t *)text, n, from, &pos, hits, cap);
+			for (size_t i = 0; i < h; i++) {
+				const char *kw = ix.kw[hits[i].kw];
+				assert_true(hits[i].pos >= from);
+				assert_true(hits[i].pos >= last); /* ascending */
+				last = hits[i].pos;
+				assert_int_equal(strncasecmp(text + hits[i].pos, kw, strlen(kw)), 0);
+			}
+			total += h;
+			assert_true(pos > before || pos == n);
+		}
+		assert_int_equal(total, naive_count(text, n, uniq, nu, from));
+		/* hold-back: longest suffix that is a proper keyword prefix */
+		size_t want = 0;
+		for (size_t l = 1; l <= n; l++)
+			for (size_t k = 0; k < nu; k++)
+				if (l < strlen(uniq[k]) && !strncasecmp(text + n - l, uniq[k], l))
+					want = l;
+		assert_int_equal(rd_kwindex_prefix_tail(&ix, (const uint8_t *)text, n), want);
+		free(hits);
+		free(text);
+		rd_arena_destroy(&a);
+	}
+}
+
+static void test_min2(void **s) { (void)s; run_class(2); }
+static void test_min3(void **s) { (void)s; run_class(3); }
+static void test_min4(void **s) { (void)s; run_class(4); }
+static void test_min5(void **s) { (void)s; run_class(5); }
+static void test_min7(void **s) { (void)s; run_class(7); }
+
+static void test_gram_choice(void **state)
+{
+	(void)state;
+	static const struct { size_t minlen; int gram, stride; } want[] = {
+		{2, 2, 1}, {3, 3, 1}, {4, 3, 2}, {5, 4, 2}, {6, 4, 3}, {9, 4, 3},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char kw[16] = {0};
+		memset(kw, 'q', want[i].minlen);
+		const char *p[1] = {kw};
+		struct rd_kw_source src = {p, 1};
+		rd_arena a;
+		rd_arena_init(&a);
+		struct rd_kwindex ix;
+		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1), 0);
+		assert_int_equal(ix.gram, want[i].gram);
+		assert_int_equal(ix.stride, want[i].stride);
+		rd_arena_destroy(&a);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_min2), cmocka_unit_test(test_min3), cmocka_unit_test(test_min4),
+		cmocka_unit_test(test_min5), cmocka_unit_test(test_min7), cmocka_unit_test(test_gram_choice),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

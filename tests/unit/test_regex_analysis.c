@@ -1,0 +1,91 @@
+/* Keyword anchoring analysis and the pathological-prefix rewrite. */
+#include "test_util.h"
+#include "rd_rule.h"
+
+struct anchor_case {
+	const char *regex;
+	const char *keywords[4];
+	int expect;
+};
+
+static const struct anchor_case cases[] = {
+	{"ghp_[A-Za-z0-9]{36}", {"ghp_"}, 1},
+	{"\\b(?:ghp|gho|ghu)_[A-Za-z0-9]{36}\\b", {"ghp_", "gho_", "ghu_"}, 1},
+	{"(?i)aws_?secret_?access", {"aws_secret", "awssecret"}, 1},
+	{"\\b((?:AKIA|ASIA)[A-Z2-7]{16})\\b", {"akia", "asia"}, 1},
+	{"(?:A3T[A-Z0-9]|AKIA)[A-Z2-7]{16}", {"a3t", "akia"}, 1},
+	{"(?<name>sk-ant-)api03", {"sk-ant"}, 1},
+	{"(?<![a-z])xoxb-[0-9]+", {"xoxb"}, 1},
+	{"-----BEGIN[ A-Z]{0,20}PRIVATE KEY-----", {"-----begin"}, 1},
+	{"\\x60token\\x60", {"`tok"}, 1},
+	{"(?=abcd)abcdef", {"abcd"}, 1},
+	{"^\\bPASSWORD\\s*=", {"password"}, 1},
+	{"(?i:secret)_(?:key|token)", {"secret_"}, 1},
+	{"abc+def", {"abc"}, 1},         /* "abc" then stop */
+	{"ab(?:cd)+", {"abcd"}, 1},      /* group with + happens at least once */
+	/* not provable */
+	{"[a-z]+token", {"token"}, 0},
+	{"(?:ab)?token", {"token"}, 0},
+	{"a*token", {"token"}, 0},
+	{"(?x) token", {"token"}, 0},
+	{"tok|other", {"tok"}, 0},
+	{"tokx?y", {"tokx"}, 0},
+	{".token", {"token"}, 0},
+	{"\\wtoken", {"token"}, 0},
+	{"(?i)[\\w.-]{0,50}?(?:adafruit)", {"adafruit"}, 0},
+	{"abc", {"abcd"}, 0},
+	{"", {"abcd"}, 0},
+};
+
+static void test_starts_with_keyword(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = 0;
+		while (n < 4 && cases[i].keywords[n])
+			n++;
+		int got = rd_regex_starts_with_keyword(cases[i].regex, cases[i].keywords, n);
+		if (got != cases[i].expect) {
+			print_error("case %zu: /%s/ expected %d got %d\n", i, cases[i].regex, cases[i].expect, got);
+			fail();
+		}
+	}
+}
+
+static void test_strip_lazy_prefix(void **state)
+{
+	(void)state;
+	rd_arena a;
+	rd_arena_init(&a);
+	char *r = rd_regex_strip_lazy_prefix(&a, "(?i)[\\w.-]{0,50}?(?i:[\\w.-]{0,50}?(?:adafruit))x");
+	assert_non_null(r);
+	assert_string_equal(r, "(?i)(?i:(?:adafruit))x");
+	r = rd_regex_strip_lazy_prefix(&a, "[\\w.-]{0,50}?abc");
+	assert_string_equal(r, "abc");
+	assert_null(rd_regex_strip_lazy_prefix(&a, "abc[\\w.-]{0,50}?"));
+	assert_null(rd_regex_strip_lazy_prefix(&a, "[\\w.-]{0,50}abc")); /* greedy: not stripped */
+	rd_arena_destroy(&a);
+}
+
+/* After the rewrite a gitleaks-style rule becomes keyword-anchored. */
+static void test_stripped_rule_is_anchored(void **state)
+{
+	(void)state;
+	const char *yaml = "family: t\nrules:\n  - id: ada\n    description: d\n"
+			   "    regex: '(?i)[\\w.-]{0,50}?(?:adafruit)(?:[ \\t\\w.-]{0,20})[\\s''\"]{0,3}(?:=|:)[\\s''\"]{0,5}"
+			   "([a-z0-9_-]{32})(?:[\\s;]|$)'\n    keywords: [adafruit]\n";
+	redact_context *ctx = ctx_yaml(yaml, NULL);
+	assert_redacts(ctx, "my_adafruit_key = 0123456789abcdef0123456789abcdef\n",
+		       "my_adafruit_key = ********************************\n");
+	redact_context_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_starts_with_keyword),
+		cmocka_unit_test(test_strip_lazy_prefix),
+		cmocka_unit_test(test_stripped_rule_is_anchored),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
