@@ -187,8 +187,12 @@ static int run(redact_context *ctx, struct rd_stream *st, const uint8_t *data, s
 			return REDACT_ERROR_NOMEM;
 		struct rd_out out;
 		int rc = rd_stream_process(ctx, st, sc, data + done, part, final && last, "api", &out);
-		if (!rc && out.len && fn(ud, (const char *)out.data, out.len))
-			rc = REDACT_ERROR_OUTPUT;
+		if (!rc) {
+			int failed = out.len && fn(ud, (const char *)out.data, out.len);
+			rd_stream_commit(st, sc, failed ? 0 : out.len, NULL, NULL);
+			if (failed)
+				rc = REDACT_ERROR_OUTPUT;
+		}
 		rd_scratch_release(sc);
 		if (rc)
 			return rc;

@@ -246,6 +246,7 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	struct rd_ruleset_input in = {0};
 	in.counters = &cx->counters;
 	in.match_limit = (uint32_t)cx->cfg.match_limit;
+	in.no_jit = !cx->cfg.jit;
 	in.report = report_rule_event;
 	in.report_arg = cx;
 	int rc = 0;

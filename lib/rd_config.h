@@ -32,6 +32,7 @@ enum rd_scope { RD_SCOPE_SINKS = 0, RD_SCOPE_STDIO };
 	X("REDACT_HOLDBACK_MAX", holdback_max, UINT, "16384", 256, 1048576, 0)           \
 	X("REDACT_HOLDBACK_MS", holdback_ms, UINT, "100", 1, 60000, 0)                    \
 	X("REDACT_MATCH_LIMIT", match_limit, UINT, "200000", 1000, 100000000, 0)         \
+	X("REDACT_JIT", jit, BOOL, "1", 0, 0, 0)                                          \
 	X("REDACT_ENV_NAMES", env_names, STR, RD_DEFAULT_ENV_NAMES, 0, 0, 0)              \
 	X("REDACT_ENV_MIN_LEN", env_min_len, UINT, "6", 1, 4096, 0)
 
@@ -59,6 +60,7 @@ struct rd_config {
 	unsigned long holdback_max;
 	unsigned long holdback_ms;
 	unsigned long match_limit;
+	int jit;
 	char env_names[RD_LIST_MAX];
 	unsigned long env_min_len;
 	/* The first invalid settings seen, reported once by the context. */

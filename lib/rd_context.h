@@ -75,6 +75,22 @@ void rd_diag(const struct rd_config *cfg, const char *event, const char *detail)
 /* ---- streams (stream.c) ---- */
 #define RD_MAX_CARRY 16
 
+/* What rd_stream_process decided, applied by rd_stream_commit once the
+ * caller knows how much of the output actually went out. */
+struct rd_stage {
+	int active;
+	int in_place;          /* fast path: the data was not copied, src is the caller's */
+	const uint8_t *src;
+	size_t n;              /* input length */
+	size_t emit_from;      /* output covers buffer bytes [emit_from, hold) */
+	size_t hold;
+	size_t total;
+	size_t old_pend;       /* pending bytes before this call (already accepted) */
+	int final;
+	int length_preserving; /* output byte i is buffer byte emit_from + i */
+	size_t out_len;
+};
+
 struct rd_stream {
 	uint8_t *buf;
 	size_t cap;
@@ -91,7 +107,8 @@ struct rd_stream {
 	uint32_t forced_rule;
 	size_t forced_head_len;
 	uint8_t forced_head[1024];
-	uint64_t offset;      /* stream offset of buf[ctx_len] */
+	uint64_t offset; /* stream offset of buf[ctx_len] */
+	struct rd_stage stage;
 };
 
 struct rd_out {
@@ -104,9 +121,21 @@ void rd_stream_init(struct rd_stream *st);
 void rd_stream_destroy(struct rd_stream *st);
 /* Redacts data[0..n) as the continuation of the stream; final=1 also decides
  * and releases everything held back.  The output stays valid until the
- * scratch is released.  Returns 0 or a negative REDACT_ERROR_*. */
+ * scratch is released.  The decision is staged: call rd_stream_commit with
+ * the number of output bytes that were written (out->len when all were),
+ * before releasing the scratch.  Returns 0 or a negative REDACT_ERROR_*. */
 int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd_scratch *sc, const uint8_t *data,
 		      size_t n, int final, const char *channel, struct rd_out *out);
+/* Applies the staged decision.  When only `written` < out->len output bytes
+ * went out, the stream keeps what was accepted earlier and drops the
+ * unwritten part of this call's input (the caller reports a short write and
+ * the program writes the rest again); masks already decided for those bytes
+ * are kept for them.  Returns how many of this call's input bytes were
+ * consumed.  Output of a style that changes lengths (labels, block notices)
+ * cannot be cut this way: for it, `owed` receives the unwritten output,
+ * which must be written before anything else. */
+size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t written, const uint8_t **owed,
+			size_t *owed_len);
 
 /* ---- rendering (mask.c) ---- */
 size_t rd_render_size(const struct rd_ruleset *rs, int mode, int style, const struct rd_span *spans, size_t n,

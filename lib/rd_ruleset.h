@@ -89,6 +89,7 @@ struct rd_ruleset_input {
 	size_t nowned;
 	struct rd_counters *counters;
 	uint32_t match_limit;
+	int no_jit; /* interpreter only (REDACT_JIT=0) */
 	rd_report_fn report;
 	void *report_arg;
 };

@@ -8,10 +8,15 @@
  * already decided for pending bytes travel with them (`carry`), because the
  * keyword that found them may be in the emitted part and is not scanned
  * again.  Pending never exceeds REDACT_HOLDBACK_MAX: older bytes are released,
- * masked if they belong to a partial match (nothing leaks, field notes
+ * masked if they belong to a partial match (nothing leaks; field notes
  * section 2 on why per-write matching misses split secrets).
  *
- * The fast path (nothing pending, no keyword needing context) scans the
+ * Processing is in two steps so that a hook can report exactly what a
+ * short write(2) would have: rd_stream_process decides and renders,
+ * rd_stream_commit applies the decision for the part of the output that
+ * was actually written.
+ *
+ * The fast path (nothing pending, no keyword that needs context) scans the
  * caller's buffer in place and emits it without a copy. */
 #include "rd_context.h"
 #include "redact.h"
@@ -29,15 +34,8 @@ void rd_stream_destroy(struct rd_stream *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static size_t context_keep(const struct rd_ruleset *rs)
-{
-	size_t k = (size_t)rs->max_prefix + 64;
-	if (k < 256)
-		k = 256;
-	if (k > 4160)
-		k = 4160;
-	return k;
-}
+/* Bytes of emitted text kept as context: enough for the widest window. */
+#define RD_CONTEXT_KEEP 256
 
 static int reserve(struct rd_stream *st, size_t need)
 {
@@ -100,55 +98,17 @@ static int account(struct redact_context *cx, struct rd_ruleset *rs, const struc
 	return count;
 }
 
-/* Rewrites the stream buffer as [context | pending] after emitting
- * src[..hold).  src is either st->buf (general path) or the caller's data
- * (fast path, where the old context precedes it logically). */
-static int commit(struct rd_stream *st, const struct rd_ruleset *rs, const uint8_t *src, size_t total, size_t hold,
-		  int src_is_buf)
+static int push_span(struct rd_scratch *sc, struct rd_span s)
 {
-	size_t keep = context_keep(rs);
-	size_t pend = total - hold;
-	if (src_is_buf) {
-		size_t c = hold < keep ? hold : keep;
-		memmove(st->buf, st->buf + hold - c, c + pend);
-		st->ctx_len = c;
-		st->pend_len = pend;
-		return 0;
+	if (sc->nspans == sc->spans_cap) {
+		size_t cap = sc->spans_cap ? sc->spans_cap * 2 : 256;
+		struct rd_span *p = rd_mem_realloc(sc->spans, cap * sizeof(*p));
+		if (!p)
+			return REDACT_ERROR_NOMEM;
+		sc->spans = p;
+		sc->spans_cap = cap;
 	}
-	/* Fast path: old context, then src[0..hold) emitted, src[hold..) pending. */
-	size_t from_src = hold < keep ? hold : keep;
-	size_t from_old = keep - from_src;
-	if (from_old > st->ctx_len)
-		from_old = st->ctx_len;
-	if (reserve(st, from_old + from_src + pend))
-		return REDACT_ERROR_NOMEM;
-	if (from_old)
-		memmove(st->buf, st->buf + st->ctx_len - from_old, from_old);
-	memcpy(st->buf + from_old, src + hold - from_src, from_src + pend);
-	st->ctx_len = from_old + from_src;
-	st->pend_len = pend;
-	return 0;
-}
-
-static int fast_path(struct redact_context *cx, struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc,
-		     const uint8_t *data, size_t n, int final, struct rd_out *out)
-{
-	struct rd_scan_result res;
-	unsigned flags = (final ? 0 : RD_SCAN_PARTIAL) | (st->ctx_len ? RD_SCAN_NO_BEFORE : 0);
-	int rc = rd_engine_scan(rs, sc, data, n, 0, flags, &res);
-	if (rc)
-		return rc;
-	if (res.need_context || sc->nspans)
-		return 1; /* take the general path */
-	size_t hold = final ? n : res.hold;
-	if (n - hold > cx->cfg.holdback_max)
-		return 1;
-	if (commit(st, rs, data, n, hold, 0))
-		return REDACT_ERROR_NOMEM;
-	st->rescan = st->ctx_len;
-	st->offset += hold;
-	out->data = data;
-	out->len = hold;
+	sc->spans[sc->nspans++] = s;
 	return 0;
 }
 
@@ -164,8 +124,6 @@ static void sort_spans(struct rd_span *s, size_t n)
 		s[j] = x;
 	}
 }
-
-static int push_span(struct rd_scratch *sc, struct rd_span s);
 
 /* A match outgrew the hold-back bound and its oldest bytes went out masked.
  * Its start is no longer in the buffer, so the keyword pass cannot find it
@@ -214,17 +172,24 @@ static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct r
 	return 0;
 }
 
-static int push_span(struct rd_scratch *sc, struct rd_span s)
+static int fast_path(struct redact_context *cx, struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc,
+		     const uint8_t *data, size_t n, int final, struct rd_out *out)
 {
-	if (sc->nspans == sc->spans_cap) {
-		size_t cap = sc->spans_cap ? sc->spans_cap * 2 : 256;
-		struct rd_span *p = rd_mem_realloc(sc->spans, cap * sizeof(*p));
-		if (!p)
-			return REDACT_ERROR_NOMEM;
-		sc->spans = p;
-		sc->spans_cap = cap;
-	}
-	sc->spans[sc->nspans++] = s;
+	struct rd_scan_result res;
+	unsigned flags = (final ? 0 : RD_SCAN_PARTIAL) | (st->ctx_len ? RD_SCAN_NO_BEFORE : 0);
+	int rc = rd_engine_scan(rs, sc, data, n, 0, flags, &res);
+	if (rc)
+		return rc;
+	if (res.need_context || sc->nspans)
+		return 1; /* take the general path */
+	size_t hold = final ? n : res.hold;
+	if (n - hold > cx->cfg.holdback_max)
+		return 1;
+	struct rd_stage *sg = &st->stage;
+	*sg = (struct rd_stage){.active = 1, .in_place = 1, .src = data, .n = n, .emit_from = 0, .hold = hold,
+				.total = n, .old_pend = 0, .final = final, .length_preserving = 1, .out_len = hold};
+	out->data = data;
+	out->len = hold;
 	return 0;
 }
 
@@ -234,6 +199,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 	out->data = NULL;
 	out->len = 0;
 	out->secrets = 0;
+	st->stage.active = 0;
 	if (n >= (1u << 30))
 		return REDACT_ERROR_INVALID; /* 32-bit offsets: callers feed huge writes in parts */
 	rd_context_read_lock();
@@ -314,20 +280,35 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 	out->len = rd_render(rs, mode, style, st->buf, emit_from, hold, sc->spans, sc->nspans, sc->out);
 	out->data = sc->out;
 	out->secrets = account(cx, rs, st, sc->spans, sc->nspans, emit_from, hold, channel);
+	st->stage = (struct rd_stage){.active = 1, .in_place = 0, .src = data, .n = n, .emit_from = emit_from,
+				      .hold = hold, .total = total, .old_pend = st->pend_len, .final = final,
+				      .length_preserving = out->len == hold - emit_from &&
+							   (mode == RD_MODE_LOG_ONLY || style == RD_MASK_STARS ||
+							    !sc->nspans),
+				      .out_len = out->len};
+out:
+	rd_context_read_unlock();
+	return rc < 0 ? rc : 0;
+}
 
-	/* Masks reaching into the bytes held back travel with them. */
+/* Masks reaching into [from, to) of the buffer become the carry, relative
+ * to `from`; a mask that began before `from` continues (no second label). */
+static void set_carry(struct rd_stream *st, const struct rd_scratch *sc, size_t from, size_t to)
+{
 	size_t nc = 0;
 	uint32_t cover_start = UINT32_MAX, cover_end = 0, cover_rule = UINT32_MAX;
 	for (size_t i = 0; i < sc->nspans; i++) {
 		struct rd_span s = sc->spans[i];
-		if (s.end <= hold)
+		if (s.end <= from || s.start >= to)
 			continue;
-		if (s.start < hold) {
-			s.start = (uint32_t)hold;
-			s.rule = UINT32_MAX; /* continuation: no second label */
+		if (s.start < from) {
+			s.start = (uint32_t)from;
+			s.rule = UINT32_MAX;
 		}
-		s.start -= (uint32_t)hold;
-		s.end -= (uint32_t)hold;
+		if (s.end > to)
+			s.end = (uint32_t)to;
+		s.start -= (uint32_t)from;
+		s.end -= (uint32_t)from;
 		if (s.start < cover_start) {
 			cover_start = s.start;
 			cover_rule = s.rule;
@@ -344,21 +325,92 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 		nc = 1;
 	}
 	st->ncarry = nc;
+}
 
-	size_t old_pending_start = emit_from;
-	rc = commit(st, rs, st->buf, total, hold, 1);
-	if (rc)
-		goto out;
-	st->offset += hold - emit_from;
-	st->rescan = st->ctx_len;
-	if (final && old_pending_start < hold) {
-		/* After a flush the released bytes stay scannable as context, so a
-		 * secret whose first part went out on a timeout still gets its
-		 * remaining part masked when it arrives. */
-		size_t shift = hold - st->ctx_len; /* old offset of new buf[0] */
-		st->rescan = old_pending_start > shift ? old_pending_start - shift : 0;
+/* Makes the stream buffer [context | pending] where context ends at buffer
+ * position `emitted` and pending is [emitted, pend_end), both given in the
+ * coordinates of the staged buffer. */
+static void rebuild(struct rd_stream *st, const struct rd_stage *sg, size_t emitted, size_t pend_end)
+{
+	size_t pend = pend_end - emitted;
+	if (!sg->in_place) {
+		size_t c = emitted < RD_CONTEXT_KEEP ? emitted : RD_CONTEXT_KEEP;
+		memmove(st->buf, st->buf + emitted - c, c + pend);
+		st->ctx_len = c;
+		st->pend_len = pend;
+		return;
 	}
-out:
-	rd_context_read_unlock();
-	return rc < 0 ? rc : 0;
+	/* In place: the old context, then src[0..emitted) emitted, src[emitted..) pending. */
+	size_t from_src = emitted < RD_CONTEXT_KEEP ? emitted : RD_CONTEXT_KEEP;
+	size_t from_old = RD_CONTEXT_KEEP - from_src;
+	if (from_old > st->ctx_len)
+		from_old = st->ctx_len;
+	if (reserve(st, from_old + from_src + pend)) {
+		/* Out of memory: keep no context (lookbehinds see less); the
+		 * pending bytes must survive, so they were reserved earlier. */
+		from_old = 0;
+		from_src = 0;
+		if (reserve(st, pend))
+			pend = 0;
+	}
+	if (from_old)
+		memmove(st->buf, st->buf + st->ctx_len - from_old, from_old);
+	memcpy(st->buf + from_old, sg->src + emitted - from_src, from_src + pend);
+	st->ctx_len = from_old + from_src;
+	st->pend_len = pend;
+}
+
+size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t written, const uint8_t **owed,
+			size_t *owed_len)
+{
+	struct rd_stage *sg = &st->stage;
+	if (owed) {
+		*owed = NULL;
+		*owed_len = 0;
+	}
+	if (!sg->active)
+		return 0;
+	sg->active = 0;
+	if (written > sg->out_len)
+		written = sg->out_len;
+	size_t old_pending_start = sg->emit_from;
+	if (written == sg->out_len || !sg->length_preserving) {
+		/* Everything decided goes (or is owed). */
+		if (written < sg->out_len && owed) {
+			*owed = (sc->out && !sg->in_place ? sc->out : sg->src) + written;
+			*owed_len = sg->out_len - written;
+		}
+		if (sg->in_place)
+			st->ncarry = 0;
+		else
+			set_carry(st, sc, sg->hold, sg->total);
+		rebuild(st, sg, sg->hold, sg->total);
+		st->offset += sg->hold - sg->emit_from;
+		st->rescan = st->ctx_len;
+		if (sg->final && old_pending_start < sg->hold && !sg->in_place) {
+			/* After a flush the released bytes stay scannable as context,
+			 * so a secret whose first part went out on a timeout still gets
+			 * its remaining part masked when it arrives. */
+			size_t shift = sg->hold - st->ctx_len;
+			st->rescan = old_pending_start > shift ? old_pending_start - shift : 0;
+		}
+		return sg->n;
+	}
+	/* A short write of length-preserving output: output byte i is buffer
+	 * byte emit_from + i.  Bytes accepted earlier (old pending) stay pending;
+	 * this call's input is consumed only as far as it went out. */
+	size_t done = sg->emit_from + written;
+	size_t accepted_end = sg->emit_from + sg->old_pend;
+	size_t consumed = done > accepted_end ? done - accepted_end : 0;
+	size_t pend_end = done > accepted_end ? done : accepted_end;
+	if (sg->in_place)
+		st->ncarry = 0;
+	else
+		set_carry(st, sc, done, sg->total);
+	rebuild(st, sg, done, pend_end);
+	st->offset += written;
+	/* The program writes the rest again: scan the kept context with it, so a
+	 * match whose keyword already went out is found again. */
+	st->rescan = 0;
+	return consumed;
 }

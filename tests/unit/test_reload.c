@@ -215,8 +215,12 @@ static void test_fork(void **state)
 			redact_buffer(c, input, strlen(input), &out, &len);
 			int changed = !strcmp(out, out_b);
 			redact_free(out);
-			if (changed)
+			if (changed) {
+				redact_context_free(c);
+				redact_config_free(cfg);
+				free(path);
 				_exit(0);
+			}
 			usleep(50000);
 		}
 		_exit(3);
