@@ -335,7 +335,8 @@ static void rebuild(struct rd_stream *st, const struct rd_stage *sg, size_t emit
 	size_t pend = pend_end - emitted;
 	if (!sg->in_place) {
 		size_t c = emitted < RD_CONTEXT_KEEP ? emitted : RD_CONTEXT_KEEP;
-		memmove(st->buf, st->buf + emitted - c, c + pend);
+		if (c + pend)
+			memmove(st->buf, st->buf + emitted - c, c + pend);
 		st->ctx_len = c;
 		st->pend_len = pend;
 		return;
@@ -355,7 +356,8 @@ static void rebuild(struct rd_stream *st, const struct rd_stage *sg, size_t emit
 	}
 	if (from_old)
 		memmove(st->buf, st->buf + st->ctx_len - from_old, from_old);
-	memcpy(st->buf + from_old, sg->src + emitted - from_src, from_src + pend);
+	if (from_src + pend)
+		memcpy(st->buf + from_old, sg->src + emitted - from_src, from_src + pend);
 	st->ctx_len = from_old + from_src;
 	st->pend_len = pend;
 }
