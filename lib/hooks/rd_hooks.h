@@ -1,0 +1,198 @@
+/* Internals shared by the interposition layer (lib/hooks/).
+ *
+ * Every hook has the same shape (after LTTng-UST's wrappers):
+ *   1. make sure the real symbol is resolved (real.c),
+ *   2. take the fast path to the real function unless the library is ready,
+ *      this thread is not already inside the library, and the target is a
+ *      sink (session.c decides, cached per fd),
+ *   3. save errno, do the work (sink.c for descriptors, file.c for FILEs),
+ *      make the real call, restore errno on success too (PCRE2 and malloc
+ *      change it; field notes section 3).
+ * Nothing on these paths calls malloc: memory comes from rd_mem (mmap). */
+#ifndef RD_HOOKS_H
+#define RD_HOOKS_H
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <error.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "rd_context.h"
+
+#define RD_EXPORT __attribute__((visibility("default")))
+
+/* glibc exports these without declaring them in its headers. */
+int _IO_putc(int c, FILE *f);
+int __underflow(FILE *f);
+wint_t __woverflow(FILE *f, wint_t c);
+int __isoc99_scanf(const char *fmt, ...);
+int __isoc99_fscanf(FILE *f, const char *fmt, ...);
+int __isoc99_vscanf(const char *fmt, va_list ap);
+int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);
+int __printf_chk(int flag, const char *fmt, ...);
+int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
+int __vprintf_chk(int flag, const char *fmt, va_list ap);
+int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
+int __dprintf_chk(int fd, int flag, const char *fmt, ...);
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
+int __wprintf_chk(int flag, const wchar_t *fmt, ...);
+int __fwprintf_chk(FILE *f, int flag, const wchar_t *fmt, ...);
+int __vwprintf_chk(int flag, const wchar_t *fmt, va_list ap);
+int __vfwprintf_chk(FILE *f, int flag, const wchar_t *fmt, va_list ap);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
+int __vswprintf_chk(wchar_t *s, size_t maxlen, int flag, size_t slen, const wchar_t *fmt, va_list ap);
+
+/* ---- real symbols (real.c), one field per entry of hooks.def ---- */
+struct rd_real_table {
+#define RD_HOOK(ret, name, params, kind, ...) ret(*name) params;
+#include "hooks.def"
+#undef RD_HOOK
+};
+extern struct rd_real_table rd_real;
+/* Resolves every real symbol with dlsym(RTLD_NEXT); idempotent and
+ * lock-free (each slot is written with the same value by whoever gets there). */
+void rd_real_resolve(void);
+#define RD_REAL(name) (__builtin_expect(rd_real.name != NULL, 1) ? rd_real.name : (rd_real_resolve(), rd_real.name))
+
+/* ---- global state (init.c) ---- */
+enum { RD_UNINIT = 0, RD_INITIALIZING, RD_READY, RD_OFF };
+extern _Atomic int rd_state;
+extern __thread int rd_depth __attribute__((tls_model("initial-exec")));
+extern struct redact_context *rd_ctx;
+void rd_hooks_init(void);
+
+/* True when a hook should work: the library is ready and this thread is not
+ * already inside it (a hook called from our own code, or from a signal
+ * handler that interrupted a hook, takes the plain path: see sink.c for how
+ * nested writes to a sink are still redacted). */
+static inline int rd_ready(void)
+{
+	int s = atomic_load_explicit(&rd_state, memory_order_acquire);
+	if (__builtin_expect(s == RD_READY, 1))
+		return 1;
+	if (s == RD_UNINIT) {
+		rd_hooks_init();
+		return atomic_load_explicit(&rd_state, memory_order_acquire) == RD_READY;
+	}
+	return 0;
+}
+
+/* ---- session and descriptor classes (session.c) ---- */
+enum rd_fd_class {
+	RD_FD_UNKNOWN = 0,
+	RD_FD_PLAIN,  /* not redacted */
+	RD_FD_SINK,   /* redacted through sink `sink` */
+	RD_FD_DGRAM,  /* a selected datagram socket: each message redacted alone */
+};
+
+struct rd_fdinfo {
+	uint8_t cls;
+	uint8_t input;  /* a terminal or the session's original stdin */
+	uint8_t sink;   /* index into rd_sinks */
+	uint8_t chan;   /* audit channel: enum rd_channel */
+};
+
+enum rd_channel { RD_CHAN_FD = 0, RD_CHAN_STDOUT, RD_CHAN_STDERR, RD_CHAN_TTY, RD_CHAN_SOCKET };
+
+/* Classifies fd (cached; descriptors >= RD_FD_CACHE are classified each time). */
+struct rd_fdinfo rd_fd_info(int fd);
+void rd_fd_forget(int fd);
+void rd_fd_forget_range(unsigned int first, unsigned int last);
+void rd_fd_forget_all(void);
+int rd_session_init(const struct rd_config *cfg);
+/* Policy for a datagram destination (sendto with an address). */
+int rd_socket_addr_selected(const struct sockaddr *sa, socklen_t len);
+/* ALLOWLIST_PATHS: 1 if this process is exempt. */
+int rd_process_allowlisted(const struct rd_config *cfg);
+const char *rd_channel_name(struct rd_fdinfo fi);
+
+#define RD_FD_CACHE 4096
+
+/* ---- sinks (sink.c) ---- */
+#define RD_MAX_SINKS 64
+struct rd_sink {
+	dev_t dev;
+	ino_t ino;
+	int used;
+	int is_pipe;
+	pthread_mutex_t lock;
+	struct rd_stream st;
+	uint8_t *owed;
+	size_t owed_len, owed_cap;
+	int last_fd;
+	_Atomic uint64_t pending_since; /* CLOCK_MONOTONIC ns; 0: nothing held */
+};
+extern struct rd_sink rd_sinks[RD_MAX_SINKS];
+int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe);
+
+/* How a descriptor call writes: write/pwrite/send... with the caller's
+ * extra arguments.  Returns like write(2). */
+typedef ssize_t (*rd_write_fn)(int fd, const void *buf, size_t n, void *arg);
+
+/* Redacts data[0..n) for sink s and writes it to fd with wr.  Returns what
+ * write(2) would: n, a short count, or -1 with errno. */
+ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, rd_write_fn wr, void *arg);
+/* Redacts one self-contained message (a datagram, a positioned write, a
+ * nested write from a signal handler): no hold-back, no state. */
+ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, void *arg, const char *channel,
+			 int length_preserving);
+/* Releases everything held back, for every sink and every FILE: before
+ * exec, fork, spawn, exit, a read of stdin.  `why` names the event. */
+void rd_release_all(void);
+/* Releases what a sink reachable through fd holds (before close/dup2 of fd). */
+void rd_release_fd(int fd);
+/* Same for a sink by index, whatever this thread is doing (caller holds no
+ * sink lock). */
+void rd_sink_release(int sink, int fd, int wait);
+/* Cheap test: is anything held back anywhere? */
+extern _Atomic int rd_held;
+void rd_flusher_kick(void);
+void rd_hooks_atfork_install(void);
+
+/* ---- FILE streams (file.c) ---- */
+/* Writes bytes as the FILE would, redacted if the FILE writes to a sink.
+ * Returns the number of bytes accepted (n, or less with the FILE's error
+ * flag set).  Locking: the caller holds the FILE lock. */
+size_t rd_file_put(FILE *f, const char *data, size_t n);
+/* Same for wide characters. */
+size_t rd_file_putw(FILE *f, const wchar_t *data, size_t n);
+/* 1 if writes to f must go through rd_file_put. */
+int rd_file_is_sink(FILE *f);
+/* Inline putc_unlocked bytes in the FILE buffer are taken back and
+ * redacted (called from __overflow and fflush hooks). */
+void rd_file_absorb(FILE *f);
+/* Releases what is held for f into its buffer (fclose, freopen, exit). */
+void rd_file_release(FILE *f, int forget);
+void rd_file_release_all(int forget);
+/* Flusher support: the earliest deadline of a FILE's held bytes (0: none),
+ * and releasing those older than `limit` ns (skips FILEs that are busy). */
+uint64_t rd_file_next_deadline(uint64_t limit);
+void rd_file_release_due(uint64_t limit);
+
+/* ---- input (hooks_input.c) ---- */
+void rd_input_scan(int fd, const void *data, size_t n);
+void rd_before_input(int fd);
+void rd_before_input_file(FILE *f);
+
+/* Keeps errno across our work; restore on every return path. */
+#define RD_SAVE_ERRNO int rd_saved_errno_ = errno
+#define RD_RESTORE_ERRNO (errno = rd_saved_errno_)
+
+#endif

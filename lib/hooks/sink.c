@@ -1,0 +1,461 @@
+/* Sinks: where redacted descriptor writes go.
+ *
+ * One stream per sink (not per descriptor): stdout and stderr that share a
+ * pipe, and the copies ipykernel and shells make with dup, all feed one
+ * stream in the order the program wrote, so the interleaving of what comes
+ * out is the program's.
+ *
+ * What a write returns is what the kernel gave: the redacted output is
+ * written, and on a short write the stream keeps only the part of this
+ * call's input that went out (rd_stream_commit), so the program's retry
+ * neither loses nor doubles a byte.  Bytes held back (a possible secret at
+ * the end of a write) are released by the next write, by the flusher thread
+ * after REDACT_HOLDBACK_MS, before a read of stdin, and before close, dup2,
+ * fork, exec, spawn and exit.
+ *
+ * Locks: one mutex per sink.  A hook entered again on the same thread (a
+ * signal handler that writes while a write is in progress, or our own
+ * code) never waits for it: it redacts its data alone (rd_oneshot_write).
+ * Fork: every sink lock is taken around fork after the held bytes were
+ * released, so the child inherits consistent streams and neither process
+ * writes them twice. */
+#include "rd_hooks.h"
+
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+struct rd_sink rd_sinks[RD_MAX_SINKS];
+static pthread_mutex_t sinks_add_lock = PTHREAD_MUTEX_INITIALIZER;
+_Atomic int rd_held;
+
+/* The engine's offsets are 32-bit: larger writes are fed in parts. */
+#define RD_PART (64u << 20)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
+{
+	for (int i = 0; i < RD_MAX_SINKS; i++)
+		if (__atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE) && rd_sinks[i].dev == dev &&
+		    rd_sinks[i].ino == ino)
+			return i;
+	pthread_mutex_lock(&sinks_add_lock);
+	int idx = -1;
+	for (int i = 0; i < RD_MAX_SINKS && idx < 0; i++) {
+		if (rd_sinks[i].used && rd_sinks[i].dev == dev && rd_sinks[i].ino == ino)
+			idx = i;
+		else if (!rd_sinks[i].used) {
+			struct rd_sink *s = &rd_sinks[i];
+			s->dev = dev;
+			s->ino = ino;
+			s->is_pipe = is_pipe;
+			pthread_mutex_init(&s->lock, NULL);
+			rd_stream_init(&s->st);
+			s->last_fd = -1;
+			__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
+			idx = i;
+		}
+	}
+	pthread_mutex_unlock(&sinks_add_lock);
+	return idx;
+}
+
+/* Writes until done or the first error (a short count is then final: the
+ * stream takes back what did not go). */
+static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void *arg, int *err)
+{
+	size_t w = 0;
+	*err = 0;
+	while (w < n) {
+		ssize_t r = wr(fd, p + w, n - w, arg);
+		if (r > 0) {
+			w += (size_t)r;
+			continue;
+		}
+		*err = r < 0 ? errno : EIO;
+		break;
+	}
+	return w;
+}
+
+static void note_pending(struct rd_sink *s)
+{
+	uint64_t since = atomic_load(&s->pending_since);
+	if (s->st.pend_len || s->owed_len || s->st.forced) {
+		if (!since) {
+			atomic_store(&s->pending_since, now_ns());
+			atomic_fetch_add(&rd_held, 1);
+			rd_flusher_kick();
+		}
+	} else if (since) {
+		atomic_store(&s->pending_since, 0);
+		atomic_fetch_sub(&rd_held, 1);
+	}
+}
+
+static int keep_owed(struct rd_sink *s, const uint8_t *p, size_t n)
+{
+	if (s->owed_len + n > s->owed_cap) {
+		size_t cap = s->owed_cap ? s->owed_cap : 256;
+		while (cap < s->owed_len + n)
+			cap *= 2;
+		uint8_t *q = rd_mem_realloc(s->owed, cap);
+		if (!q)
+			return -1;
+		s->owed = q;
+		s->owed_cap = cap;
+	}
+	memcpy(s->owed + s->owed_len, p, n);
+	s->owed_len += n;
+	return 0;
+}
+
+/* Output owed from an earlier short write of a label or notice goes first. */
+static int pay_owed(struct rd_sink *s, int fd, rd_write_fn wr, void *arg, int *err)
+{
+	if (!s->owed_len)
+		return 0;
+	size_t w = write_out(fd, s->owed, s->owed_len, wr, arg, err);
+	memmove(s->owed, s->owed + w, s->owed_len - w);
+	s->owed_len -= w;
+	return s->owed_len ? -1 : 0;
+}
+
+/* Runs data through the sink's stream and writes the output.  Caller holds
+ * the sink lock.  Returns the number of input bytes consumed, or -1. */
+static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channel, const uint8_t *data, size_t n,
+				   int final, rd_write_fn wr, void *arg, int *err)
+{
+	*err = 0;
+	if (pay_owed(s, fd, wr, arg, err))
+		return -1;
+	size_t done = 0;
+	do {
+		size_t part = n - done < RD_PART ? n - done : RD_PART;
+		int last = done + part == n;
+		struct rd_scratch *sc = rd_scratch_acquire();
+		if (!sc) {
+			*err = ENOMEM;
+			return done ? (ssize_t)done : -1;
+		}
+		struct rd_out out;
+		int rc = rd_stream_process(rd_ctx, &s->st, sc, data + done, part, final && last, channel, &out);
+		if (rc) {
+			rd_scratch_release(sc);
+			*err = ENOMEM;
+			return done ? (ssize_t)done : -1;
+		}
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, err) : 0;
+		const uint8_t *owed;
+		size_t owed_len;
+		size_t consumed = rd_stream_commit(&s->st, sc, w, &owed, &owed_len);
+		if (owed_len && keep_owed(s, owed, owed_len) == 0)
+			*err = 0; /* a label or notice cut short: owed, the input is consumed */
+		rd_scratch_release(sc);
+		if (w < out.len && !owed_len) {
+			done += consumed;
+			return done ? (ssize_t)done : -1;
+		}
+		done += part;
+	} while (done < n);
+	return (ssize_t)done;
+}
+
+ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, rd_write_fn wr, void *arg)
+{
+	const char *channel = rd_channel_name(fi);
+	if (fi.cls != RD_FD_SINK || rd_depth > 0)
+		return rd_oneshot_write(fd, data, n, wr, arg, channel, 0);
+	struct rd_sink *s = &rd_sinks[fi.sink];
+	RD_SAVE_ERRNO;
+	rd_depth++;
+	rd_context_ensure_reloader(rd_ctx);
+	pthread_mutex_lock(&s->lock);
+	s->last_fd = fd;
+	int err;
+	ssize_t r = stream_write_locked(s, fd, channel, data, n, 0, wr, arg, &err);
+	note_pending(s);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+	if (r < 0)
+		errno = err;
+	else
+		RD_RESTORE_ERRNO;
+	return r;
+}
+
+ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, void *arg, const char *channel,
+			 int length_preserving)
+{
+	RD_SAVE_ERRNO;
+	rd_depth++;
+	struct rd_stream st;
+	rd_stream_init(&st);
+	st.length_preserving = length_preserving;
+	size_t done = 0;
+	ssize_t result = (ssize_t)n;
+	int err = 0;
+	while (done < n || n == 0) {
+		size_t part = n - done < RD_PART ? n - done : RD_PART;
+		struct rd_scratch *sc = rd_scratch_acquire();
+		struct rd_out out;
+		if (!sc || rd_stream_process(rd_ctx, &st, sc, (const uint8_t *)data + done, part, 1, channel, &out)) {
+			rd_scratch_release(sc);
+			err = ENOMEM;
+			result = done ? (ssize_t)done : -1;
+			break;
+		}
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, &err) : 0;
+		size_t consumed = rd_stream_commit(&st, sc, w, NULL, NULL);
+		rd_scratch_release(sc);
+		if (w < out.len) {
+			/* Length-changing output cut short: report what went, in input terms
+			 * when we can, else as all-or-nothing. */
+			done += st.stage.length_preserving ? consumed : (w ? part : 0);
+			result = done ? (ssize_t)done : -1;
+			break;
+		}
+		done += part;
+		if (n == 0)
+			break;
+	}
+	rd_stream_destroy(&st);
+	rd_depth--;
+	if (result < 0)
+		errno = err;
+	else
+		RD_RESTORE_ERRNO;
+	return result;
+}
+
+/* ---- releasing held bytes ---- */
+
+static ssize_t plain_write(int fd, const void *buf, size_t n, void *arg)
+{
+	(void)arg;
+	return RD_REAL(write)(fd, buf, n);
+}
+
+/* The descriptor through which a sink's held bytes can go: the last one
+ * used, if it still refers to the sink. */
+static int sink_fd(struct rd_sink *s)
+{
+	struct stat st;
+	int fd = s->last_fd;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return -1;
+	uint64_t dev = S_ISCHR(st.st_mode) ? 0 : (uint64_t)st.st_dev;
+	uint64_t ino = S_ISCHR(st.st_mode) ? (uint64_t)st.st_rdev : (uint64_t)st.st_ino;
+	return (dev == (uint64_t)s->dev && ino == (uint64_t)s->ino) ? fd : -1;
+}
+
+/* Decides and writes what the sink holds.  wait: block until written even
+ * on a non-blocking descriptor (exit, exec). */
+static void release_locked(struct rd_sink *s, int fd, int wait)
+{
+	if (!s->st.pend_len && !s->owed_len && !s->st.forced)
+		return;
+	if (fd < 0)
+		fd = sink_fd(s);
+	if (fd < 0)
+		return;
+	int err;
+	for (int tries = 0; tries < 100; tries++) {
+		stream_write_locked(s, fd, rd_channel_name(rd_fd_info(fd)), (const uint8_t *)"", 0, 1, plain_write, NULL,
+				    &err);
+		if (!s->st.pend_len && !s->owed_len)
+			break;
+		if (!wait || (err != EAGAIN && err != EINTR))
+			break;
+		struct pollfd p = {fd, POLLOUT, 0};
+		poll(&p, 1, 10);
+	}
+	note_pending(s);
+}
+
+static void release_sink(struct rd_sink *s, int fd, int wait)
+{
+	rd_depth++;
+	pthread_mutex_lock(&s->lock);
+	release_locked(s, fd, wait);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+}
+
+void rd_sink_release(int sink, int fd, int wait)
+{
+	if (sink >= 0 && sink < RD_MAX_SINKS && rd_sinks[sink].used)
+		release_sink(&rd_sinks[sink], fd, wait);
+}
+
+void rd_release_all(void)
+{
+	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
+		return;
+	rd_file_release_all(0);
+	if (!atomic_load(&rd_held))
+		return;
+	for (int i = 0; i < RD_MAX_SINKS; i++)
+		if (__atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE) && atomic_load(&rd_sinks[i].pending_since))
+			release_sink(&rd_sinks[i], -1, 1);
+}
+
+void rd_release_fd(int fd)
+{
+	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
+		return;
+	if (!atomic_load(&rd_held))
+		return;
+	struct rd_fdinfo fi = rd_fd_info(fd);
+	if (fi.cls == RD_FD_SINK && atomic_load(&rd_sinks[fi.sink].pending_since))
+		release_sink(&rd_sinks[fi.sink], fd, 1);
+}
+
+/* ---- the flusher thread ----
+ * Started on the first hold-back (never at process start), it releases what
+ * has been held longer than REDACT_HOLDBACK_MS.  It blocks every signal so
+ * it never runs the program's handlers. */
+
+static pthread_mutex_t flusher_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flusher_cond;
+static int flusher_running;
+static pid_t flusher_pid;
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	rd_depth = 0;
+	uint64_t limit = (uint64_t)rd_ctx->cfg.holdback_ms * 1000000ull;
+	pthread_mutex_lock(&flusher_lock);
+	for (;;) {
+		uint64_t now = now_ns(), next = 0;
+		int due = 0;
+		for (int i = 0; i < RD_MAX_SINKS; i++) {
+			uint64_t since = atomic_load(&rd_sinks[i].pending_since);
+			if (!since)
+				continue;
+			if (now - since >= limit)
+				due = 1;
+			else if (!next || since + limit < next)
+				next = since + limit;
+		}
+		uint64_t fnext = rd_file_next_deadline(limit);
+		if (fnext && fnext <= now)
+			due = 1;
+		else if (fnext && (!next || fnext < next))
+			next = fnext;
+		if (due) {
+			pthread_mutex_unlock(&flusher_lock);
+			for (int i = 0; i < RD_MAX_SINKS; i++) {
+				struct rd_sink *s = &rd_sinks[i];
+				uint64_t since = atomic_load(&s->pending_since);
+				if (!since || now_ns() - since < limit)
+					continue;
+				if (pthread_mutex_trylock(&s->lock) == 0) {
+					rd_depth++;
+					release_locked(s, -1, 0);
+					rd_depth--;
+					pthread_mutex_unlock(&s->lock);
+				}
+			}
+			rd_file_release_due(limit);
+			pthread_mutex_lock(&flusher_lock);
+			/* A sink that was busy is tried again shortly. */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += 5000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&flusher_cond, &flusher_lock, &ts);
+			continue;
+		}
+		if (!next) {
+			pthread_cond_wait(&flusher_cond, &flusher_lock);
+		} else {
+			struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+			pthread_cond_timedwait(&flusher_cond, &flusher_lock, &ts);
+		}
+	}
+	return NULL;
+}
+
+void rd_flusher_kick(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	pthread_mutex_lock(&flusher_lock);
+	if (!flusher_running || flusher_pid != pid) {
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&flusher_cond, &ca);
+		pthread_condattr_destroy(&ca);
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_t t;
+		if (pthread_create(&t, &attr, flusher_main, NULL) == 0) {
+			pthread_setname_np(t, "redact-flush");
+			flusher_running = 1;
+			flusher_pid = pid;
+		}
+		pthread_attr_destroy(&attr);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	} else {
+		pthread_cond_signal(&flusher_cond);
+	}
+	pthread_mutex_unlock(&flusher_lock);
+}
+
+/* ---- fork ---- */
+
+static void prepare(void)
+{
+	if (atomic_load(&rd_state) != RD_READY)
+		return;
+	/* Held bytes go out once, from the parent, before the fork. */
+	rd_release_all();
+	if (rd_depth > 0)
+		return; /* fork from inside a hook (a handler): locks may be ours */
+	pthread_mutex_lock(&flusher_lock);
+	for (int i = 0; i < RD_MAX_SINKS; i++)
+		if (rd_sinks[i].used)
+			pthread_mutex_lock(&rd_sinks[i].lock);
+}
+
+static void parent(void)
+{
+	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+		return;
+	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
+		if (rd_sinks[i].used)
+			pthread_mutex_unlock(&rd_sinks[i].lock);
+	pthread_mutex_unlock(&flusher_lock);
+}
+
+static void child(void)
+{
+	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+		return;
+	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
+		if (rd_sinks[i].used)
+			pthread_mutex_unlock(&rd_sinks[i].lock);
+	flusher_running = 0; /* the thread is not in the child; started again when needed */
+	pthread_mutex_unlock(&flusher_lock);
+}
+
+void rd_hooks_atfork_install(void)
+{
+	pthread_atfork(prepare, parent, child);
+}
