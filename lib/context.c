@@ -251,7 +251,7 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	in.report_arg = cx;
 	int rc = 0;
 	size_t cap = builtin ? rd_builtin_nrules : 0, gcap = builtin ? rd_builtin_nglobal : 0;
-	struct rd_rule_defs *loaded[16] = {0};
+	struct rd_rule_defs *loaded[17] = {0};
 	size_t nloaded = 0;
 	for (size_t i = 0; i < sl->n; i++) {
 		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
@@ -268,6 +268,20 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 			goto fail;
 		cap += d->nrules;
 		gcap += d->nglobal;
+	}
+	/* Values of secret environment variables, as literal rules. */
+	{
+		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		if (!d) {
+			rc = REDACT_ERROR_NOMEM;
+			goto fail;
+		}
+		rd_rule_defs_init(d);
+		loaded[nloaded++] = d;
+		rc = rd_env_secret_rules(d, &cx->cfg);
+		if (rc)
+			goto fail;
+		cap += d->nrules;
 	}
 	const struct rd_rule_def **rules = rd_mem_alloc((cap + 1) * sizeof(*rules));
 	const struct rd_allowlist_def **globals = rd_mem_alloc((gcap + 1) * sizeof(*globals));

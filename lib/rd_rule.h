@@ -87,6 +87,11 @@ int rd_rules_load_path(struct rd_rule_defs *d, const char *path, char *err, size
 int rd_rules_load_string(struct rd_rule_defs *d, const char *name, const char *text, size_t len,
 			 char *err, size_t errsize);
 
+/* Literal rules for the values of environment variables named by
+ * REDACT_ENV_NAMES (env_secrets.c). */
+struct rd_config;
+int rd_env_secret_rules(struct rd_rule_defs *d, const struct rd_config *cfg);
+
 /* Checks that need no compilation: unique ids, keywords present and long
  * enough, values in range.  Compilation checks happen in rd_ruleset. */
 int rd_rules_validate(const struct rd_rule_defs *d, char *err, size_t errsize);

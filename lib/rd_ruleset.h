@@ -63,7 +63,7 @@ typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, 
 
 struct rd_ruleset {
 	rd_arena arena;
-	struct rd_rule_defs *owned[16];
+	struct rd_rule_defs *owned[17];
 	size_t nowned;
 	size_t nrules;
 	struct rd_rule *rules;
@@ -85,7 +85,7 @@ struct rd_ruleset_input {
 	size_t nrules;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
-	struct rd_rule_defs *owned[16]; /* definitions the set takes ownership of */
+	struct rd_rule_defs *owned[17]; /* definitions the set takes ownership of */
 	size_t nowned;
 	struct rd_counters *counters;
 	uint32_t match_limit;
