@@ -338,6 +338,9 @@ RD_EXPORT int redact_rule_count(redact_context *ctx)
 {
 	if (!ctx)
 		return REDACT_ERROR_INVALID;
+	int rc = rd_context_ensure_rules(ctx);
+	if (rc)
+		return rc;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(ctx);
 	int n = rs ? (int)rs->nrules : 0;
@@ -349,7 +352,10 @@ RD_EXPORT int redact_rule_get(redact_context *ctx, size_t index, redact_rule_inf
 {
 	if (!ctx || !info)
 		return REDACT_ERROR_INVALID;
-	int rc = REDACT_ERROR_NOT_FOUND;
+	int rc = rd_context_ensure_rules(ctx);
+	if (rc)
+		return rc;
+	rc = REDACT_ERROR_NOT_FOUND;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(ctx);
 	if (rs && index < rs->nrules) {

@@ -336,6 +336,51 @@ fail:
 	return rc;
 }
 
+static __thread int building_here;
+
+static int build_first(struct redact_context *cx)
+{
+	struct source_list *sl = rd_mem_alloc(sizeof(*sl));
+	if (!sl)
+		return REDACT_ERROR_NOMEM;
+	int builtin;
+	parse_sources(&cx->cfg, sl, &builtin);
+	char err[1024] = "";
+	struct rd_ruleset *rs = NULL;
+	int rc = build_ruleset(cx, sl, builtin, 0, &rs, err, sizeof(err));
+	if (rc) {
+		/* The preloaded library must keep redacting: fall back to the
+		 * built-in rules and say why. */
+		rd_diag(&cx->cfg, "rules", err);
+		rd_context_set_error(cx, err);
+		struct source_list none = {0};
+		char err2[256];
+		rc = build_ruleset(cx, &none, 1, 0, &rs, err2, sizeof(err2));
+	}
+	rd_mem_free(sl);
+	if (!rc)
+		atomic_store_explicit(&cx->current, rs, memory_order_release);
+	return rc;
+}
+
+int rd_context_ensure_rules(struct redact_context *cx)
+{
+	if (__builtin_expect(atomic_load_explicit(&cx->current, memory_order_acquire) != NULL, 1))
+		return 0;
+	/* A write from a signal handler that interrupted the first build on this
+	 * thread cannot wait for it. */
+	if (building_here)
+		return REDACT_ERROR_RULES;
+	building_here = 1;
+	pthread_mutex_lock(&cx->reload_lock);
+	int rc = 0;
+	if (!atomic_load(&cx->current))
+		rc = build_first(cx);
+	pthread_mutex_unlock(&cx->reload_lock);
+	building_here = 0;
+	return rc;
+}
+
 int rd_context_reload(struct redact_context *cx, int only_if_changed)
 {
 	struct source_list *sl = rd_mem_alloc(sizeof(*sl));
@@ -461,21 +506,16 @@ int rd_context_create(struct redact_context **out, const struct rd_config *cfg, 
 	cx->has_external = sl->n > 0;
 	cx->sources_signature = sl->n ? sources_signature(sl) : 0;
 	struct rd_ruleset *rs = NULL;
-	int rc = build_ruleset(cx, sl, builtin, !lazy_reloader && sl->n > 0, &rs, err, errsize);
-	if (rc && lazy_reloader) {
-		/* The preloaded library must keep redacting: fall back to the
-		 * built-in rules and say why. */
-		rd_diag(&cx->cfg, "rules", err);
-		rd_context_set_error(cx, err);
-		struct source_list none = {0};
-		char err2[256];
-		rc = build_ruleset(cx, &none, 1, 0, &rs, err2, sizeof(err2));
-	}
+	int rc = 0;
+	if (!lazy_reloader)
+		rc = build_ruleset(cx, sl, builtin, sl->n > 0, &rs, err, errsize);
 	rd_mem_free(sl);
 	if (rc) {
 		rd_context_destroy(cx);
 		return rc;
 	}
+	/* The preloaded library builds its rule set on first use (most
+	 * processes of a container never print to a sink). */
 	atomic_store(&cx->current, rs);
 	pthread_mutex_lock(&contexts_lock);
 	cx->next = contexts;

@@ -1,8 +1,30 @@
 #include "rd_engine.h"
 #include "redact.h"
 
-#include <math.h>
 #include <string.h>
+
+/* log2 without libm: loading libm into every process costs start-up time
+ * for one function.  x = m * 2^e with m in [1, 2); ln(m) = 2 atanh(z) with
+ * z = (m - 1) / (m + 1) <= 1/3, whose series converges to double precision
+ * within 16 terms. */
+static double rd_log2(double x)
+{
+	int e = 0;
+	while (x >= 2.0) {
+		x *= 0.5;
+		e++;
+	}
+	while (x < 1.0) {
+		x *= 2.0;
+		e--;
+	}
+	double z = (x - 1.0) / (x + 1.0), z2 = z * z, term = z, sum = 0.0;
+	for (int k = 1; k < 34; k += 2) {
+		sum += term / k;
+		term *= z2;
+	}
+	return e + 2.0 * sum * 1.4426950408889634; /* 1/ln(2) */
+}
 
 double rd_entropy(const uint8_t *p, size_t n)
 {
@@ -11,14 +33,12 @@ double rd_entropy(const uint8_t *p, size_t n)
 	uint32_t count[256] = {0};
 	for (size_t i = 0; i < n; i++)
 		count[p[i]]++;
-	double h = 0.0, inv = 1.0 / (double)n;
-	for (int c = 0; c < 256; c++) {
-		if (count[c]) {
-			double f = count[c] * inv;
-			h -= f * log2(f);
-		}
-	}
-	return h;
+	/* H = log2(n) - (1/n) sum c log2(c) */
+	double sum = 0.0;
+	for (int c = 0; c < 256; c++)
+		if (count[c] > 1)
+			sum += count[c] * rd_log2((double)count[c]);
+	return rd_log2((double)n) - sum / (double)n;
 }
 
 int rd_is_mask_text(const uint8_t *p, size_t n)

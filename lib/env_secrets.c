@@ -31,28 +31,65 @@ static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
  * characters would match unrelated data. */
 #define MIN_ENCODED 8
 
-static int name_selected(const char *patterns, const char *name, size_t nlen)
+/* REDACT_ENV_NAMES parsed once: most patterns are "*SUFFIX" or an exact
+ * name, tested with one memcmp; anything else goes to fnmatch.  This runs
+ * over the whole environment in every process that prints. */
+struct name_pattern {
+	enum { PAT_SUFFIX, PAT_EXACT, PAT_GLOB } kind;
+	char text[128];
+	size_t len;
+};
+
+static size_t parse_patterns(const char *list, struct name_pattern *out, size_t max)
 {
-	char n[256];
-	if (nlen >= sizeof(n))
-		return 0;
-	memcpy(n, name, nlen);
-	n[nlen] = 0;
-	for (const char *p = patterns; *p;) {
+	size_t n = 0;
+	for (const char *p = list; *p && n < max;) {
 		while (*p == ',' || *p == ' ')
 			p++;
 		const char *e = p;
 		while (*e && *e != ',' && *e != ' ')
 			e++;
-		char pat[256];
 		size_t pl = (size_t)(e - p);
-		if (pl && pl < sizeof(pat)) {
-			memcpy(pat, p, pl);
-			pat[pl] = 0;
-			if (fnmatch(pat, n, 0) == 0)
-				return 1;
+		if (pl && pl < sizeof(out[n].text)) {
+			struct name_pattern *np = &out[n++];
+			memcpy(np->text, p, pl);
+			np->text[pl] = 0;
+			if (np->text[0] == '*' && !strpbrk(np->text + 1, "*?[\\")) {
+				np->kind = PAT_SUFFIX;
+				memmove(np->text, np->text + 1, pl);
+				np->len = pl - 1;
+			} else if (!strpbrk(np->text, "*?[\\")) {
+				np->kind = PAT_EXACT;
+				np->len = pl;
+			} else {
+				np->kind = PAT_GLOB;
+				np->len = pl;
+			}
 		}
 		p = e;
+	}
+	return n;
+}
+
+static int name_selected(const struct name_pattern *pats, size_t npats, const char *name, size_t nlen)
+{
+	for (size_t i = 0; i < npats; i++) {
+		const struct name_pattern *p = &pats[i];
+		if (p->kind == PAT_SUFFIX) {
+			if (nlen >= p->len && !memcmp(name + nlen - p->len, p->text, p->len))
+				return 1;
+		} else if (p->kind == PAT_EXACT) {
+			if (nlen == p->len && !memcmp(name, p->text, nlen))
+				return 1;
+		} else {
+			char n[256];
+			if (nlen >= sizeof(n))
+				continue;
+			memcpy(n, name, nlen);
+			n[nlen] = 0;
+			if (fnmatch(p->text, n, 0) == 0)
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -183,9 +220,11 @@ int rd_env_secret_rules(struct rd_rule_defs *d, const struct rd_config *cfg)
 {
 	if (!cfg->env_names[0] || !environ)
 		return 0;
-	char *enc = rd_mem_alloc(6 * 4096 + 16);
-	if (!enc)
-		return REDACT_ERROR_NOMEM;
+	struct name_pattern pats[64];
+	size_t npats = parse_patterns(cfg->env_names, pats, 64);
+	if (!npats)
+		return 0;
+	char *enc = NULL;
 	int rc = 0;
 	for (char **e = environ; *e && !rc; e++) {
 		const char *eq = strchr(*e, '=');
@@ -194,9 +233,11 @@ int rd_env_secret_rules(struct rd_rule_defs *d, const struct rd_config *cfg)
 		size_t nlen = (size_t)(eq - *e);
 		const char *v = eq + 1;
 		size_t vlen = strlen(v);
-		if (vlen > 4096 || !name_selected(cfg->env_names, *e, nlen) ||
+		if (vlen > 4096 || !name_selected(pats, npats, *e, nlen) ||
 		    !plausible_secret(v, vlen, cfg->env_min_len))
 			continue;
+		if (!enc && !(enc = rd_mem_alloc(6 * 4096 + 16)))
+			return REDACT_ERROR_NOMEM;
 		const unsigned char *uv = (const unsigned char *)v;
 		rc = add_literal(d, *e, nlen, "", v, vlen);
 		for (int align = 0; align < 3 && !rc; align++) {

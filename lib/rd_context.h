@@ -56,6 +56,9 @@ void rd_context_set_error(struct redact_context *cx, const char *msg);
 void rd_context_read_lock(void);
 void rd_context_read_unlock(void);
 struct rd_ruleset *rd_context_rules(struct redact_context *cx);
+/* Builds the rule set of a lazily created context (the preloaded library)
+ * on first use.  Call outside the read lock. */
+int rd_context_ensure_rules(struct redact_context *cx);
 
 /* ---- audit (audit.c) ---- */
 struct rd_audit_event {

@@ -202,9 +202,11 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 	st->stage.active = 0;
 	if (n >= (1u << 30))
 		return REDACT_ERROR_INVALID; /* 32-bit offsets: callers feed huge writes in parts */
+	int rc = rd_context_ensure_rules(cx);
+	if (rc)
+		return rc;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(cx);
-	int rc;
 	if (!rs) {
 		rc = REDACT_ERROR_RULES;
 		goto out;

@@ -42,7 +42,7 @@ void rd_input_scan(int fd, const void *data, size_t n)
 		return;
 	RD_SAVE_ERRNO;
 	rd_depth++;
-	struct rd_scratch *sc = rd_scratch_acquire();
+	struct rd_scratch *sc = rd_context_ensure_rules(rd_ctx) ? NULL : rd_scratch_acquire();
 	if (sc) {
 		rd_context_read_lock();
 		struct rd_ruleset *rs = rd_context_rules(rd_ctx);
