@@ -112,6 +112,9 @@ struct rd_stream {
 	uint8_t forced_head[1024];
 	uint64_t offset; /* stream offset of buf[ctx_len] */
 	struct rd_stage stage;
+	/* The first bytes of context and pending live here, so a one-shot
+	 * redaction or a quiet stream never maps memory (rd_mem is mmap). */
+	uint8_t small[384];
 };
 
 struct rd_out {

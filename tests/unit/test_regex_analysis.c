@@ -22,6 +22,9 @@ static const struct anchor_case cases[] = {
 	{"^\\bPASSWORD\\s*=", {"password"}, 1},
 	{"(?i:secret)_(?:key|token)", {"secret_"}, 1},
 	{"abc+def", {"abc"}, 1},         /* "abc" then stop */
+	{"(?i)api[_-]?key", {"apikey", "api_key", "api-key"}, 1},
+	{"[Aa]KIA[0-9]", {"akia"}, 1},
+	{"sk[_-]live", {"sk_live", "sk-live"}, 1},
 	{"ab(?:cd)+", {"abcd"}, 1},      /* group with + happens at least once */
 	/* not provable */
 	{"[a-z]+token", {"token"}, 0},
@@ -34,6 +37,9 @@ static const struct anchor_case cases[] = {
 	{"\\wtoken", {"token"}, 0},
 	{"(?i)[\\w.-]{0,50}?(?:adafruit)", {"adafruit"}, 0},
 	{"abc", {"abcd"}, 0},
+	{"api[_-]?key", {"api_key"}, 0},     /* "apikey" and "api-key" are not keywords */
+	{"[a-z]key", {"akey"}, 0},           /* a range */
+	{"[^x]key", {"akey"}, 0},
 	{"", {"abcd"}, 0},
 };
 
