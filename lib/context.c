@@ -291,21 +291,35 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		rc = REDACT_ERROR_NOMEM;
 		goto fail;
 	}
+	/* All built-in rules, in their order (the prebuilt keyword index
+	 * refers to them by position), disabled ones flagged. */
+	uint8_t *disabled = rd_mem_calloc(cap + 1);
+	if (!disabled) {
+		rd_mem_free(rules);
+		rd_mem_free(globals);
+		rc = REDACT_ERROR_NOMEM;
+		goto fail;
+	}
 	size_t n = 0, g = 0;
 	if (builtin) {
-		for (size_t i = 0; i < rd_builtin_nrules; i++)
-			if (rule_enabled(&cx->cfg, &rd_builtin_rules[i]))
-				rules[n++] = &rd_builtin_rules[i];
+		for (size_t i = 0; i < rd_builtin_nrules; i++) {
+			disabled[n] = !rule_enabled(&cx->cfg, &rd_builtin_rules[i]);
+			rules[n++] = &rd_builtin_rules[i];
+		}
 		for (size_t i = 0; i < rd_builtin_nglobal; i++)
 			globals[g++] = &rd_builtin_global[i];
+		in.base = rd_builtin_kwindex;
+		in.nbase = rd_builtin_nrules;
 	}
 	for (size_t s = 0; s < nloaded; s++) {
-		for (size_t i = 0; i < loaded[s]->nrules; i++)
-			if (rule_enabled(&cx->cfg, &loaded[s]->rules[i]))
-				rules[n++] = &loaded[s]->rules[i];
+		for (size_t i = 0; i < loaded[s]->nrules; i++) {
+			disabled[n] = !rule_enabled(&cx->cfg, &loaded[s]->rules[i]);
+			rules[n++] = &loaded[s]->rules[i];
+		}
 		for (size_t i = 0; i < loaded[s]->nglobal; i++)
 			globals[g++] = &loaded[s]->global_allowlists[i];
 	}
+	in.disabled = disabled;
 	in.rules = rules;
 	in.nrules = n;
 	in.global = globals;
@@ -316,6 +330,7 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	rc = rd_ruleset_build(out, &in, err, errsize);
 	rd_mem_free(rules);
 	rd_mem_free(globals);
+	rd_mem_free(disabled);
 	if (rc)
 		goto fail;
 	nloaded = 0; /* owned by the set now */

@@ -275,6 +275,8 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 		     size_t q, unsigned flags, struct rd_scan_result *res)
 {
 	struct rd_rule *r = &rs->rules[ri];
+	if (r->disabled)
+		return 0;
 	if (sc->stamp[ri] != sc->gen) {
 		sc->stamp[ri] = sc->gen;
 		sc->last_end[ri] = 0;
@@ -382,10 +384,11 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 	while (pos < len) {
 		size_t nh = rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits, sc->hits_cap);
 		for (size_t h = 0; h < nh; h++) {
-			uint32_t kw = sc->hits[h].kw;
 			size_t q = sc->hits[h].pos;
-			const uint32_t *rl = rs->kw.kw_rules + rs->kw.kw_rule_first[kw];
-			for (uint32_t i = 0; i < rs->kw.kw_rule_count[kw]; i++) {
+			const uint32_t *rl;
+			uint32_t nr;
+			rd_kw_rules(&rs->kw, sc->hits[h].kw, &rl, &nr);
+			for (uint32_t i = 0; i < nr; i++) {
 				rc = eval_rule(rs, sc, rl[i], buf, len, q, flags, res);
 				if (rc)
 					return rc;

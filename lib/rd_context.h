@@ -154,5 +154,7 @@ extern const struct rd_rule_def rd_builtin_rules[];
 extern const size_t rd_builtin_nrules;
 extern const struct rd_allowlist_def rd_builtin_global[];
 extern const size_t rd_builtin_nglobal;
+/* The keyword index of rd_builtin_rules, prebuilt (NULL: build at run time). */
+extern const struct rd_kwindex *const rd_builtin_kwindex;
 
 #endif

@@ -47,6 +47,7 @@ enum rd_report_flags {
 
 struct rd_rule {
 	const struct rd_rule_def *def;
+	uint8_t disabled;          /* kept in the set (indexes are stable), never run */
 	const char *regex;         /* effective regex (pathological prefix removed) */
 	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
 	uint8_t literal;
@@ -56,7 +57,7 @@ struct rd_rule {
 	_Atomic(pcre2_code *) code;
 	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic int reported;
-	struct rd_counter *counter;
+	_Atomic(struct rd_counter *) counter; /* looked up on the first match */
 };
 
 typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, const char *detail);
@@ -71,6 +72,7 @@ struct rd_ruleset {
 	const struct rd_allowlist_def *global;
 	size_t nglobal;
 	_Atomic(struct rd_allow_compiled *) global_allow;
+	struct rd_counters *counters;
 	uint32_t max_prefix;   /* largest prefix_max */
 	uint32_t match_limit;
 	int use_jit;
@@ -83,6 +85,11 @@ struct rd_ruleset {
 struct rd_ruleset_input {
 	const struct rd_rule_def *const *rules; /* in priority order; later ids override earlier ones */
 	size_t nrules;
+	const uint8_t *disabled;       /* per rule, or NULL: present but not run */
+	/* A prebuilt keyword index of rules[0..nbase) (the built-in rules,
+	 * generated at build time), extended for the others; NULL: build one. */
+	const struct rd_kwindex *base;
+	size_t nbase;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
 	struct rd_rule_defs *owned[17]; /* definitions the set takes ownership of */
@@ -97,6 +104,12 @@ struct rd_ruleset_input {
 /* Builds a set; on success takes ownership of in->owned.  On failure the
  * caller keeps them.  err receives a message naming the rule. */
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize);
+
+/* How a rule is run: anchored at keyword hits (prefix 0) or in a window of
+ * *prefix bytes before them; with the regex to compile (a pathological lazy
+ * prefix removed).  Used by the build and by redact-rulec, which stores the
+ * result for the built-in rules. */
+const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
 void rd_ruleset_free(struct rd_ruleset *rs);
 
 /* Compiles every rule and allowlist now (reloads and rule checks do this
@@ -108,6 +121,9 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize);
 pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_rule_allow(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_ruleset_global_allow(struct rd_ruleset *rs);
+
+/* The rule's match counter (created on first use; NULL without counters). */
+struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r);
 
 /* Reports an event for a rule once per rule set (flag from rd_report_flags). */
 void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, const char *event, const char *detail);

@@ -76,6 +76,30 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
+const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix)
+{
+	char *stripped = rd_regex_strip_lazy_prefix(a, d->regex);
+	const char *regex = stripped ? stripped : d->regex;
+	*anchored = 0;
+	*prefix = 0;
+	if (d->prefix_max == 0 ||
+	    (d->prefix_max == RD_PREFIX_AUTO && rd_regex_starts_with_keyword(regex, d->keywords, d->nkeywords)))
+		*anchored = 1;
+	else
+		*prefix = d->prefix_max == RD_PREFIX_AUTO ? RD_DEFAULT_PREFIX : (uint32_t)d->prefix_max;
+	return regex;
+}
+
+struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r)
+{
+	struct rd_counter *c = atomic_load_explicit(&r->counter, memory_order_acquire);
+	if (c || !rs->counters)
+		return c;
+	c = rd_counters_get(rs->counters, r->def->id, r->def->family);
+	atomic_store_explicit(&r->counter, c, memory_order_release);
+	return c;
+}
+
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
 {
 	*out = NULL;
@@ -90,7 +114,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	rs->use_jit = !in->no_jit && !rd_running_on_valgrind();
 	rs->report = in->report;
 	rs->report_arg = in->report_arg;
-	rs->global = NULL;
+	rs->counters = in->counters;
 	int rc = REDACT_ERROR_NOMEM;
 	struct rd_kw_source *src = NULL;
 	struct idslot *ids = NULL;
@@ -100,69 +124,67 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	if (!rs->cctx)
 		goto fail;
 
-	/* Later definitions of an id replace earlier ones (a "+path" rule
-	 * source can override a built-in rule). */
-	size_t tsize = 16;
-	while (tsize < in->nrules * 2)
-		tsize *= 2;
-	ids = rd_mem_calloc(tsize * sizeof(*ids));
-	const struct rd_rule_def **defs = rd_arena_alloc(&rs->arena, (in->nrules + 1) * sizeof(*defs));
-	if (!ids || !defs)
-		goto fail;
-	size_t n = 0;
-	for (size_t i = 0; i < in->nrules; i++) {
-		const struct rd_rule_def *d = in->rules[i];
-		uint32_t s = str_hash(d->id) & (uint32_t)(tsize - 1);
-		while (ids[s].id && strcmp(ids[s].id, d->id))
-			s = (s + 1) & (uint32_t)(tsize - 1);
-		if (ids[s].id) {
-			defs[ids[s].index] = d;
-		} else {
-			ids[s].id = d->id;
-			ids[s].index = n;
-			defs[n++] = d;
-		}
-	}
-
+	size_t n = in->nrules;
 	rs->nrules = n;
 	rs->rules = rd_arena_alloc(&rs->arena, (n + 1) * sizeof(*rs->rules));
 	src = rd_mem_calloc((n + 1) * sizeof(*src));
 	if (!rs->rules || !src)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		const struct rd_rule_def *d = defs[i];
+		const struct rd_rule_def *d = in->rules[i];
 		struct rd_rule *r = &rs->rules[i];
 		r->def = d;
+		r->disabled = in->disabled ? in->disabled[i] : 0;
 		if (d->flags & RD_RULE_LITERAL) {
 			r->literal = 1;
 			r->literal_value = d->regex ? d->regex : d->keywords[0];
 			r->literal_len = strlen(r->literal_value);
 		} else {
-			char *stripped = rd_regex_strip_lazy_prefix(&rs->arena, d->regex);
-			r->regex = stripped ? stripped : d->regex;
-			if (d->prefix_max == 0 ||
-			    (d->prefix_max == RD_PREFIX_AUTO &&
-			     rd_regex_starts_with_keyword(r->regex, d->keywords, d->nkeywords))) {
-				r->anchored = 1;
-			} else {
-				r->prefix_max = d->prefix_max == RD_PREFIX_AUTO ? RD_DEFAULT_PREFIX
-										: (uint32_t)d->prefix_max;
-				if (r->prefix_max > rs->max_prefix)
-					rs->max_prefix = r->prefix_max;
-			}
+			int anchored;
+			r->regex = rd_rule_plan(&rs->arena, d, &anchored, &r->prefix_max);
+			r->anchored = (uint8_t)anchored;
+			if (!anchored && r->prefix_max > rs->max_prefix)
+				rs->max_prefix = r->prefix_max;
 		}
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
-		if (in->counters) {
-			r->counter = rd_counters_get(in->counters, d->id, d->family);
-			if (!r->counter)
-				goto fail;
-		}
+		atomic_init(&r->counter, NULL);
 		src[i].keywords = d->keywords;
-		src[i].nkeywords = d->nkeywords;
+		src[i].nkeywords = r->disabled ? 0 : d->nkeywords;
 	}
-	rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n);
+
+	/* Later definitions of an id replace earlier ones (a "+path" rule
+	 * source can override a built-in rule): the earlier one is disabled. */
+	size_t tsize = 16;
+	while (tsize < n * 2)
+		tsize *= 2;
+	ids = rd_mem_calloc(tsize * sizeof(*ids));
+	if (!ids)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (rs->rules[i].disabled)
+			continue;
+		const char *id = rs->rules[i].def->id;
+		uint32_t s = str_hash(id) & (uint32_t)(tsize - 1);
+		while (ids[s].id && strcmp(ids[s].id, id))
+			s = (s + 1) & (uint32_t)(tsize - 1);
+		if (ids[s].id)
+			rs->rules[ids[s].index].disabled = 1;
+		ids[s].id = id;
+		ids[s].index = i;
+	}
+
+	rc = RD_KW_INCOMPATIBLE;
+	if (in->base && in->nbase <= n)
+		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
+				      (uint32_t)in->nbase);
+	if (rc == RD_KW_INCOMPATIBLE) {
+		/* One index of everything: the built-in keywords too. */
+		for (size_t i = 0; i < n; i++)
+			src[i].nkeywords = in->rules[i]->nkeywords;
+		rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n, NULL, 0);
+	}
 	if (rc) {
 		snprintf(err, errsize, "cannot build the keyword index (%s)", redact_strerror(rc));
 		goto fail;

@@ -89,8 +89,9 @@ static int account(struct redact_context *cx, struct rd_ruleset *rs, const struc
 		if (s->rule >= rs->nrules || s->start < emit_from || s->start >= hold)
 			continue;
 		struct rd_rule *r = &rs->rules[s->rule];
-		if (r->counter)
-			atomic_fetch_add_explicit(&r->counter->matches, 1, memory_order_relaxed);
+		struct rd_counter *counter = rd_rule_counter(rs, r);
+		if (counter)
+			atomic_fetch_add_explicit(&counter->matches, 1, memory_order_relaxed);
 		if (!new_group)
 			continue;
 		count++;
