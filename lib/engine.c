@@ -174,7 +174,10 @@ static int allowed(struct rd_scratch *sc, const struct rd_allowlist_def *lists, 
 				pcre2_code *c = codes ? codes->codes[k + j] : NULL;
 				if (!c || regex_hit)
 					continue;
-				pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+				if (sc->offset_limit != PCRE2_UNSET) {
+					pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+					sc->offset_limit = PCRE2_UNSET;
+				}
 				int rc = pcre2_match(c, (PCRE2_SPTR)(buf + a), b - a, 0, 0, sc->md, sc->mc);
 				if (rc >= 0)
 					regex_hit = 1;
@@ -299,9 +302,8 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 		if (!code)
 			return 0;
 		/* A match context's offset limit is an error for code compiled
-		 * without PCRE2_USE_OFFSET_LIMIT, so every call sets it. */
-		pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
-		int rc = pcre2_match(code, buf, len, q, opts, sc->md, sc->mc);
+		 * without PCRE2_USE_OFFSET_LIMIT: anchored rules run with none. */
+		int rc = rd_match(r, code, buf, len, q, opts, sc, PCRE2_UNSET);
 		if (rc > 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 			size_t end = ov[1];
@@ -333,8 +335,7 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 	if (!code)
 		return 0;
 	while (start <= q) {
-		pcre2_set_offset_limit(sc->mc, q);
-		int rc = pcre2_match(code, buf, len, start, opts, sc->md, sc->mc);
+		int rc = rd_match(r, code, buf, len, start, opts, sc, q);
 		if (rc > 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 			size_t mstart = ov[0], mend = ov[1];

@@ -55,6 +55,7 @@ struct rd_rule {
 	const char *literal_value; /* literal rules: the exact bytes to mask */
 	size_t literal_len;
 	_Atomic(pcre2_code *) code;
+	_Atomic uint8_t jitted;    /* code has JIT code for both modes: call pcre2_jit_match */
 	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic int reported;
 	_Atomic(struct rd_counter *) counter; /* looked up on the first match */

@@ -3,6 +3,7 @@
 #include "redact.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__has_include)
@@ -12,10 +13,16 @@
 #endif
 #endif
 
+/* Memcheck only: it reports reads of JIT stack frames as uninitialised.
+ * Callgrind runs JIT code fine, and profiles must show what runs natively.
+ * Valgrind's tools announce themselves in LD_PRELOAD (vgpreload_<tool>). */
 static int rd_running_on_valgrind(void)
 {
 #ifdef RD_HAVE_VALGRIND_H
-	return RUNNING_ON_VALGRIND != 0;
+	if (!RUNNING_ON_VALGRIND)
+		return 0;
+	const char *pre = getenv("LD_PRELOAD");
+	return pre && strstr(pre, "vgpreload_memcheck");
 #else
 	return 0;
 #endif
@@ -147,6 +154,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 				rs->max_prefix = r->prefix_max;
 		}
 		atomic_init(&r->code, NULL);
+		atomic_init(&r->jitted, 0);
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
 		atomic_init(&r->counter, NULL);
@@ -275,8 +283,8 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 	 * never modified again.  A JIT failure (no executable memory, e.g.
 	 * under a W^X policy) leaves the interpreter, which gives the same
 	 * results. */
-	if (rs->use_jit)
-		(void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	if (rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0)
+		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
 	return c;
 }
 
@@ -300,6 +308,9 @@ pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
 		rd_rule_report_once(rs, r, RD_REPORTED_COMPILE, "rule_error", err);
 		return NULL;
 	}
+	size_t jit_size = 0;
+	if (rs->use_jit && pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size)
+		atomic_store_explicit(&r->jitted, 1, memory_order_relaxed); /* published with the code below */
 	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
 		pcre2_code_free(c); /* another thread compiled it first */

@@ -164,8 +164,7 @@ static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct r
 		return REDACT_ERROR_NOMEM;
 	memcpy(syn, st->forced_head, hl);
 	memcpy(syn + hl, st->buf + emit_from, n);
-	pcre2_set_offset_limit(sc->mc, r->anchored ? PCRE2_UNSET : 0);
-	int m = pcre2_match(code, syn, hl + n, 0, final ? 0 : PCRE2_PARTIAL_HARD, sc->md, sc->mc);
+	int m = rd_match(r, code, syn, hl + n, 0, final ? 0 : PCRE2_PARTIAL_HARD, sc, r->anchored ? PCRE2_UNSET : 0);
 	rd_mem_free(syn);
 	size_t end = total;
 	if (m > 0) {
