@@ -1,0 +1,413 @@
+/* String tokens of JSON text: find them, decode them, redact them, encode
+ * them again.
+ *
+ * Why a lexer is enough (no JSON parser, no re-serialisation): in JSON a
+ * double quote can only appear as the delimiter of a string token or
+ * escaped inside one, so tracking "inside a string / after a backslash"
+ * finds every string token exactly, and everything outside the tokens --
+ * structure, numbers, literals, whitespace -- is copied byte for byte.  A
+ * token is replaced by a valid encoding of the redacted text, so the
+ * document keeps its structure and every unchanged token keeps its exact
+ * bytes; a message without a secret is not re-encoded at all.  Object
+ * member names are tokens too and are redacted like values (a secret can be
+ * a key of application/json data); the names Jupyter itself uses never
+ * match a rule.  Bracket depth is tracked only to know which member of the
+ * top-level object a token is (stream "text", execute_reply "status").
+ *
+ * Secrets are matched on the decoded text, so one escaped by JSON (\", \\,
+ * \n, \uXXXX) is still found; the replacement is encoded the way
+ * jupyter_client encodes (json.dumps with ensure_ascii=False). */
+#include "jr.h"
+#include "rd_hooks.h"
+
+#include <string.h>
+
+/* ---- buffers ---- */
+
+int jr_buf_reserve(struct jr_buf *b, size_t need)
+{
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = rd_mem_realloc(b->p, cap);
+	if (!p)
+		return REDACT_ERROR_NOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int jr_buf_put(struct jr_buf *b, const void *p, size_t n)
+{
+	if (!n)
+		return 0;
+	if (jr_buf_reserve(b, b->len + n))
+		return REDACT_ERROR_NOMEM;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void jr_buf_free(struct jr_buf *b)
+{
+	rd_mem_free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- lexing ---- */
+
+void jr_lex_init(struct jr_lexer *lx, const uint8_t *p, size_t n)
+{
+	lx->p = p;
+	lx->n = n;
+	lx->pos = 0;
+	lx->depth = 0;
+}
+
+static int is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int jr_lex_next(struct jr_lexer *lx, struct jr_token *t)
+{
+	const uint8_t *p = lx->p;
+	size_t i = lx->pos, n = lx->n;
+	for (; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '{' || c == '[') {
+			lx->depth++;
+		} else if (c == '}' || c == ']') {
+			if (--lx->depth < 0)
+				return -1;
+		} else if (c == '"') {
+			break;
+		}
+	}
+	if (i >= n) {
+		lx->pos = n;
+		return lx->depth == 0 ? 0 : -1;
+	}
+	size_t start = i + 1, q = start;
+	/* The closing quote is the first one preceded by an even number of
+	 * backslashes. */
+	for (;;) {
+		const uint8_t *e = memchr(p + q, '"', n - q);
+		if (!e)
+			return -1;
+		size_t at = (size_t)(e - p), k = at;
+		while (k > start && p[k - 1] == '\\')
+			k--;
+		if (((at - k) & 1) == 0) {
+			q = at;
+			break;
+		}
+		q = at + 1;
+	}
+	t->start = start;
+	t->end = q;
+	t->depth = lx->depth;
+	t->has_escape = memchr(p + start, '\\', q - start) != NULL;
+	size_t j = q + 1;
+	while (j < n && is_ws(p[j]))
+		j++;
+	t->is_key = j < n && p[j] == ':';
+	lx->pos = q + 1;
+	return 1;
+}
+
+int jr_token_is(const uint8_t *p, const struct jr_token *t, const char *s)
+{
+	size_t l = strlen(s);
+	return t->end - t->start == l && !memcmp(p + t->start, s, l);
+}
+
+/* 1 if only whitespace and one ':' lie between a key token and the value
+ * token that follows it. */
+static int value_of(const uint8_t *p, const struct jr_token *key, const struct jr_token *val)
+{
+	int colon = 0;
+	for (size_t i = key->end + 1; i + 1 < val->start; i++) {
+		if (p[i] == ':' && !colon)
+			colon = 1;
+		else if (!is_ws(p[i]))
+			return 0;
+	}
+	return colon;
+}
+
+int jr_json_get(const uint8_t *p, size_t n, const char *key, struct jr_token *val)
+{
+	struct jr_lexer lx;
+	struct jr_token t, prev = {0};
+	int have_key = 0, r;
+	jr_lex_init(&lx, p, n);
+	while ((r = jr_lex_next(&lx, &t)) == 1) {
+		if (have_key && !t.is_key && t.depth == 1 && value_of(p, &prev, &t)) {
+			*val = t;
+			return 1;
+		}
+		have_key = t.is_key && t.depth == 1 && jr_token_is(p, &t, key);
+		prev = t;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* ---- decoding and encoding ---- */
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int hex4(const uint8_t *p, size_t left, uint32_t *v)
+{
+	if (left < 4)
+		return -1;
+	uint32_t x = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return -1;
+		x = x << 4 | (uint32_t)h;
+	}
+	*v = x;
+	return 0;
+}
+
+static size_t utf8_put(uint8_t *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (uint8_t)(0xc0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (uint8_t)(0xe0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xf0 | cp >> 18);
+	o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+int jr_unescape(const uint8_t *p, size_t n, struct jr_buf *out)
+{
+	/* Decoded text is never longer than its encoding. */
+	if (jr_buf_reserve(out, out->len + n + 1))
+		return REDACT_ERROR_NOMEM;
+	uint8_t *o = out->p + out->len;
+	size_t i = 0;
+	while (i < n) {
+		const uint8_t *bs = memchr(p + i, '\\', n - i);
+		size_t run = bs ? (size_t)(bs - p) - i : n - i;
+		memcpy(o, p + i, run);
+		o += run;
+		i += run;
+		if (!bs)
+			break;
+		if (i + 1 >= n)
+			return REDACT_ERROR_INVALID;
+		uint8_t c = p[i + 1];
+		i += 2;
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			uint32_t u, lo;
+			if (hex4(p + i, n - i, &u))
+				return REDACT_ERROR_INVALID;
+			i += 4;
+			if (u >= 0xd800 && u <= 0xdbff && i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u' &&
+			    !hex4(p + i + 2, n - i - 2, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			}
+			/* A lone surrogate gets its 3-byte form (ED A0..BF xx), which
+			 * valid UTF-8 never contains: jr_escape turns it back. */
+			o += utf8_put(o, u);
+			break;
+		}
+		default:
+			return REDACT_ERROR_INVALID;
+		}
+	}
+	out->len = (size_t)(o - out->p);
+	return 0;
+}
+
+int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	/* Worst case: every byte becomes \u00XX. */
+	if (jr_buf_reserve(out, out->len + n * 6 + 1))
+		return REDACT_ERROR_NOMEM;
+	uint8_t *o = out->p + out->len;
+	size_t i = 0;
+	while (i < n) {
+		size_t run = i;
+		while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] != 0xed)
+			run++;
+		memcpy(o, p + i, run - i);
+		o += run - i;
+		i = run;
+		if (i >= n)
+			break;
+		uint8_t c = p[i];
+		if (c == 0xed) {
+			if (i + 2 < n && p[i + 1] >= 0xa0 && p[i + 1] <= 0xbf && (p[i + 2] & 0xc0) == 0x80) {
+				uint32_t u = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
+				*o++ = '\\';
+				*o++ = 'u';
+				*o++ = (uint8_t)hex[u >> 12];
+				*o++ = (uint8_t)hex[(u >> 8) & 15];
+				*o++ = (uint8_t)hex[(u >> 4) & 15];
+				*o++ = (uint8_t)hex[u & 15];
+				i += 3;
+			} else {
+				*o++ = c;
+				i++;
+			}
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = (uint8_t)hex[c >> 4];
+			*o++ = (uint8_t)hex[c & 15];
+		}
+		i++;
+	}
+	out->len = (size_t)(o - out->p);
+	return 0;
+}
+
+/* ---- redaction ---- */
+
+/* The engine's offsets are 32-bit: long texts are fed in parts. */
+#define JR_PART (64u << 20)
+
+static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, struct jr_buf *out)
+{
+	struct rd_scratch *sc = rd_scratch_acquire();
+	if (!sc)
+		return REDACT_ERROR_NOMEM;
+	struct rd_out o;
+	int rc = rd_stream_process(rd_ctx, st, sc, data, n, final, "jupyter", &o);
+	if (!rc) {
+		rc = jr_buf_put(out, o.data, o.len);
+		rd_stream_commit(st, sc, rc ? 0 : o.len, NULL, NULL);
+	}
+	rd_scratch_release(sc);
+	return rc;
+}
+
+/* A text is fed as a stream that ends with it (final), so the rules see it
+ * whole.  For a stream message the per-stream rd_stream is continued: its
+ * context holds the end of the previous message's text, so the rest of a
+ * secret that a flush of ipykernel's OutStream cut in two is still found
+ * (its first part went out with the earlier message, exactly as bytes
+ * released by REDACT_HOLDBACK_MS do on a descriptor: stream.c). */
+int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct jr_buf *out, int *changed)
+{
+	struct rd_stream fresh;
+	int own = st == NULL;
+	if (own) {
+		rd_stream_init(&fresh);
+		st = &fresh;
+	}
+	size_t start = out->len, done = 0;
+	int rc = 0;
+	do {
+		size_t part = n - done < JR_PART ? n - done : JR_PART;
+		rc = feed(st, text + done, part, own && done + part == n, out);
+		done += part;
+	} while (!rc && done < n);
+	if (!rc && !own)
+		rc = feed(st, (const uint8_t *)"", 0, 1, out);
+	if (own)
+		rd_stream_destroy(&fresh);
+	if (rc)
+		return rc;
+	*changed = out->len - start != n || memcmp(out->p + start, text, n) != 0;
+	return 0;
+}
+
+int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct rd_stream *st, struct jr_buf *out)
+{
+	struct jr_lexer lx;
+	struct jr_token t, prev = {0};
+	struct jr_buf plain = {0}, red = {0};
+	size_t copied = 0;
+	int any = 0, r, rc = 0, prev_is_stream_key = 0;
+	out->len = 0;
+	jr_lex_init(&lx, json, n);
+	while ((r = jr_lex_next(&lx, &t)) == 1) {
+		int streamed = st && prev_is_stream_key && !t.is_key && t.depth == 1 && value_of(json, &prev, &t);
+		prev_is_stream_key = stream_key && t.is_key && t.depth == 1 && jr_token_is(json, &t, stream_key);
+		prev = t;
+		const uint8_t *text = json + t.start;
+		size_t len = t.end - t.start;
+		if (t.has_escape) {
+			plain.len = 0;
+			rc = jr_unescape(text, len, &plain);
+			if (rc)
+				break;
+			text = plain.p;
+			len = plain.len;
+		}
+		int changed = 0;
+		red.len = 0;
+		rc = jr_redact_text(streamed ? st : NULL, text, len, &red, &changed);
+		if (rc)
+			break;
+		if (!changed)
+			continue;
+		any = 1;
+		if ((rc = jr_buf_put(out, json + copied, t.start - copied)) || (rc = jr_escape(red.p, red.len, out)))
+			break;
+		copied = t.end;
+	}
+	if (!rc && r < 0)
+		rc = REDACT_ERROR_INVALID;
+	if (!rc && any)
+		rc = jr_buf_put(out, json + copied, n - copied);
+	jr_buf_free(&plain);
+	jr_buf_free(&red);
+	if (rc)
+		return rc;
+	return any;
+}
