@@ -12,7 +12,8 @@ JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI
 PW_VALUE = "Kp3\\vR9tLm2Wd7Qx"
 SECRETS = [AWS, GHP, JWT, PW_VALUE]
 
-# (name, source, expected output types).  Output from fds 1/2 reaches the
+# (name, source, expected output types in the notebook).  On the wire the
+# display cell sends display_data then update_display_data (MESSAGES).  Output from fds 1/2 reaches the
 # notebook through ipykernel's pipe watcher thread: the cells wait for it so
 # that it is part of the cell's output.
 CELLS = [
@@ -29,6 +30,14 @@ CELLS = [
     ("exception", 'raise ValueError("bad key %s")' % AWS, ["error"]),
     ("quote+backslash", "print('password = \"%s\"')" % PW_VALUE.replace("\\", "\\\\"), ["stream"]),
 ]
+
+
+MESSAGES = {"display": ["display_data", "update_display_data"]}
+
+
+def message_types(name, types):
+    """The iopub output messages a cell sends."""
+    return MESSAGES.get(name, types)
 
 
 def stars(obj):

@@ -384,5 +384,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--kernel":
         kernel_main(sys.argv[5] if len(sys.argv) > 5 else None, sys.argv[2], sys.argv[3])
         sys.exit(0)
-    LIB = os.path.abspath(sys.argv.pop(1))
+    LIB = sys.argv.pop(1)  # the LD_PRELOAD value (libasan first in sanitizer builds)
+    LIB = LIB if ":" in LIB else os.path.abspath(LIB)
     unittest.main(verbosity=2)
