@@ -320,7 +320,31 @@ int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
 /* The engine's offsets are 32-bit: long texts are fed in parts. */
 #define JR_PART (64u << 20)
 
-static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, struct jr_buf *out)
+/* Where a text's redacted output goes.  As long as it equals the input
+ * nothing is copied (the common case: no secret); at the first difference
+ * the unchanged prefix and everything after go to `out`. */
+struct emit {
+	const uint8_t *text;
+	size_t n, pos;
+	int changed;
+	struct jr_buf *out;
+};
+
+static int emit(struct emit *e, const uint8_t *p, size_t len)
+{
+	if (!e->changed) {
+		if (len <= e->n - e->pos && (p == e->text + e->pos || !memcmp(p, e->text + e->pos, len))) {
+			e->pos += len;
+			return 0;
+		}
+		e->changed = 1;
+		if (jr_buf_put(e->out, e->text, e->pos))
+			return REDACT_ERROR_NOMEM;
+	}
+	return jr_buf_put(e->out, p, len);
+}
+
+static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, struct emit *e)
 {
 	struct rd_scratch *sc = rd_scratch_acquire();
 	if (!sc)
@@ -328,7 +352,7 @@ static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, 
 	struct rd_out o;
 	int rc = rd_stream_process(rd_ctx, st, sc, data, n, final, "jupyter", &o);
 	if (!rc) {
-		rc = jr_buf_put(out, o.data, o.len);
+		rc = emit(e, o.data, o.len);
 		rd_stream_commit(st, sc, rc ? 0 : o.len, NULL, NULL);
 	}
 	rd_scratch_release(sc);
@@ -349,28 +373,45 @@ int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct j
 		rd_stream_init(&fresh);
 		st = &fresh;
 	}
-	size_t start = out->len, done = 0;
+	struct emit e = {text, n, 0, 0, out};
+	size_t done = 0;
 	int rc = 0;
 	do {
 		size_t part = n - done < JR_PART ? n - done : JR_PART;
-		rc = feed(st, text + done, part, own && done + part == n, out);
+		rc = feed(st, text + done, part, own && done + part == n, &e);
 		done += part;
 	} while (!rc && done < n);
 	if (!rc && !own)
-		rc = feed(st, (const uint8_t *)"", 0, 1, out);
+		rc = feed(st, (const uint8_t *)"", 0, 1, &e);
 	if (own)
 		rd_stream_destroy(&fresh);
-	if (rc)
-		return rc;
-	*changed = out->len - start != n || memcmp(out->p + start, text, n) != 0;
-	return 0;
+	if (!rc && !e.changed && e.pos != n) {
+		/* The output is a shorter prefix (cannot happen with the render
+		 * styles, but then it is a change). */
+		e.changed = 1;
+		rc = jr_buf_put(out, text, e.pos);
+	}
+	*changed = e.changed;
+	return rc;
+}
+
+/* Decoding buffers are kept per thread (warm pages: a fresh mapping for
+ * every message costs a page fault per 4 KB), up to JR_KEEP bytes. */
+#define JR_KEEP (8u << 20)
+static __thread struct jr_buf tls_plain, tls_red;
+
+static void trim(struct jr_buf *b)
+{
+	if (b->cap > JR_KEEP)
+		jr_buf_free(b);
+	b->len = 0;
 }
 
 int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct rd_stream *st, struct jr_buf *out)
 {
 	struct jr_lexer lx;
 	struct jr_token t, prev = {0};
-	struct jr_buf plain = {0}, red = {0};
+	struct jr_buf *plain = &tls_plain, *red = &tls_red;
 	size_t copied = 0;
 	int any = 0, r, rc = 0, prev_is_stream_key = 0;
 	out->len = 0;
@@ -382,22 +423,22 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 		const uint8_t *text = json + t.start;
 		size_t len = t.end - t.start;
 		if (t.has_escape) {
-			plain.len = 0;
-			rc = jr_unescape(text, len, &plain);
+			plain->len = 0;
+			rc = jr_unescape(text, len, plain);
 			if (rc)
 				break;
-			text = plain.p;
-			len = plain.len;
+			text = plain->p;
+			len = plain->len;
 		}
 		int changed = 0;
-		red.len = 0;
-		rc = jr_redact_text(streamed ? st : NULL, text, len, &red, &changed);
+		red->len = 0;
+		rc = jr_redact_text(streamed ? st : NULL, text, len, red, &changed);
 		if (rc)
 			break;
 		if (!changed)
 			continue;
 		any = 1;
-		if ((rc = jr_buf_put(out, json + copied, t.start - copied)) || (rc = jr_escape(red.p, red.len, out)))
+		if ((rc = jr_buf_put(out, json + copied, t.start - copied)) || (rc = jr_escape(red->p, red->len, out)))
 			break;
 		copied = t.end;
 	}
@@ -405,8 +446,8 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 		rc = REDACT_ERROR_INVALID;
 	if (!rc && any)
 		rc = jr_buf_put(out, json + copied, n - copied);
-	jr_buf_free(&plain);
-	jr_buf_free(&red);
+	trim(plain);
+	trim(red);
 	if (rc)
 		return rc;
 	return any;

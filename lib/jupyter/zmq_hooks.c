@@ -58,6 +58,7 @@ static struct {
 	int (*send_const)(void *, const void *, size_t, int);
 	int (*msg_init)(zmq_msg_t *);
 	int (*msg_init_size)(zmq_msg_t *, size_t);
+	int (*msg_init_data)(zmq_msg_t *, void *, size_t, void (*)(void *, void *), void *);
 	void *(*msg_data)(zmq_msg_t *);
 	size_t (*msg_size)(const zmq_msg_t *);
 	int (*msg_close)(zmq_msg_t *);
@@ -140,12 +141,14 @@ static int resolve(void)
 			*(void **)&real.send_const = dlsym(h, "zmq_send_const");
 			*(void **)&real.msg_init = dlsym(h, "zmq_msg_init");
 			*(void **)&real.msg_init_size = dlsym(h, "zmq_msg_init_size");
+			*(void **)&real.msg_init_data = dlsym(h, "zmq_msg_init_data");
 			*(void **)&real.msg_data = dlsym(h, "zmq_msg_data");
 			*(void **)&real.msg_size = dlsym(h, "zmq_msg_size");
 			*(void **)&real.msg_close = dlsym(h, "zmq_msg_close");
 			*(void **)&real.msg_move = dlsym(h, "zmq_msg_move");
 		}
 		int ok = real.msg_send && real.send && real.send_const && real.msg_init && real.msg_init_size &&
+			 real.msg_init_data &&
 			 real.msg_data && real.msg_size && real.msg_close && real.msg_move;
 		atomic_store_explicit(&resolved, ok ? 1 : -1, memory_order_release);
 		if (!ok && atomic_load(&rd_state) == RD_READY)
@@ -296,6 +299,13 @@ static int is_delimiter(struct frame_in *in)
 	return in_size(in) == 9 && !memcmp(in_data(in), "<IDS|MSG>", 9);
 }
 
+/* libzmq frees a redacted content frame (ours, from rd_mem) when sent. */
+static void free_content(void *data, void *hint)
+{
+	(void)hint;
+	rd_mem_free(data);
+}
+
 /* The content frame: decide, then send everything. */
 static int finish(struct sockstate *e, void *s, struct frame_in *in)
 {
@@ -315,9 +325,9 @@ static int finish(struct sockstate *e, void *s, struct frame_in *in)
 	if (redacted) {
 		zmq_msg_t new_sig;
 		if (real.msg_init_size(&new_sig, sig_len) == 0) {
-			if (real.msg_init_size(&new_content, content.len) == 0) {
+			if (real.msg_init_data(&new_content, content.p, content.len, free_content, NULL) == 0) {
+				content.p = NULL; /* libzmq's now */
 				memcpy(real.msg_data(&new_sig), sig, sig_len);
-				memcpy(real.msg_data(&new_content), content.p, content.len);
 				real.msg_close(&e->held[0]);
 				e->held[0] = new_sig;
 			} else {
