@@ -20,6 +20,7 @@
 #include "jr.h"
 #include "rd_hooks.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* ---- buffers ---- */
@@ -399,12 +400,46 @@ int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct j
  * every message costs a page fault per 4 KB), up to JR_KEEP bytes. */
 #define JR_KEEP (8u << 20)
 static __thread struct jr_buf tls_plain, tls_red;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+/* Runs in the exiting thread: its own buffers go with it. */
+static void tls_free(void *unused)
+{
+	(void)unused;
+	jr_buf_free(&tls_plain);
+	jr_buf_free(&tls_red);
+}
+
+static void tls_make_key(void)
+{
+	pthread_key_create(&tls_key, tls_free);
+}
+
+static void tls_register(void)
+{
+	pthread_once(&tls_once, tls_make_key);
+	if (!pthread_getspecific(tls_key))
+		pthread_setspecific(tls_key, &tls_plain);
+}
 
 static void trim(struct jr_buf *b)
 {
 	if (b->cap > JR_KEEP)
 		jr_buf_free(b);
 	b->len = 0;
+}
+
+/* Values that are base64 of binary data, not text (image/png, image/jpeg,
+ * application/pdf...): a rule matching by chance would only corrupt them.
+ * SVG is text and is redacted. */
+static int binary_mime(const uint8_t *p, const struct jr_token *key)
+{
+	size_t n = key->end - key->start;
+	const char *k = (const char *)p + key->start;
+	if (n > 6 && !memcmp(k, "image/", 6))
+		return !(n == 13 && !memcmp(k, "image/svg+xml", 13));
+	return n == 15 && !memcmp(k, "application/pdf", 15);
 }
 
 int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct rd_stream *st, struct jr_buf *out)
@@ -415,11 +450,16 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 	size_t copied = 0;
 	int any = 0, r, rc = 0, prev_is_stream_key = 0;
 	out->len = 0;
+	tls_register();
 	jr_lex_init(&lx, json, n);
 	while ((r = jr_lex_next(&lx, &t)) == 1) {
-		int streamed = st && prev_is_stream_key && !t.is_key && t.depth == 1 && value_of(json, &prev, &t);
+		int is_value = !t.is_key && prev.is_key && value_of(json, &prev, &t);
+		int streamed = st && prev_is_stream_key && is_value && t.depth == 1;
+		int binary = is_value && binary_mime(json, &prev);
 		prev_is_stream_key = stream_key && t.is_key && t.depth == 1 && jr_token_is(json, &t, stream_key);
 		prev = t;
+		if (binary)
+			continue;
 		const uint8_t *text = json + t.start;
 		size_t len = t.end - t.start;
 		if (t.has_escape) {

@@ -151,8 +151,7 @@ static int key_verified(const struct jr_conn *c, const struct jr_frames *f)
 		ok = n > 0 && (size_t)n == f->sig.iov_len && !memcmp(hex, f->sig.iov_base, (size_t)n);
 	}
 	atomic_store(&key_checked, ok ? 1 : -1);
-	if (!ok)
-		jr_audit_once(JR_WHY_BAD_SIGNATURE, "unredacted", NULL);
+	jr_audit_once(ok ? JR_WHY_READY : JR_WHY_BAD_SIGNATURE, ok ? "ok" : "unredacted", NULL);
 	return ok;
 }
 

@@ -230,6 +230,10 @@ class Masking(unittest.TestCase):
             {"type": "status", "via": "zmq_send", "content": {"execution_state": "idle"}},
             # EAGAIN on the first frame under ZMQ_DONTWAIT, then a normal message
             {"type": "stream", "eagain": True, "content": {"name": "stdout", "text": "e %s\n" % AWS}},
+            # base64 of binary data is not text: left alone; SVG is text
+            {"type": "display_data", "content": {"metadata": {}, "data": {
+                "image/png": "iVBOR/%s/w==" % AWS, "image/svg+xml": "<svg><text>%s</text></svg>" % AWS,
+                "text/plain": "<Figure>"}}},
         ]
         cls.msgs, cls.audit = run_kernel(cls.steps)
 
@@ -238,7 +242,7 @@ class Masking(unittest.TestCase):
             self.assertTrue(m["sig_ok"], m["header"]["msg_type"])
 
     def test_output_masked(self):
-        for step, m in zip(self.steps, self.msgs):
+        for step, m in zip(self.steps[:20], self.msgs):
             if step["type"] in ("stream", "execute_result", "display_data", "update_display_data", "error") or \
                     step["content"].get("status") == "error":
                 no_secret(self, m["content"])
@@ -297,7 +301,15 @@ class Masking(unittest.TestCase):
         self.assertTrue(self.msgs[19]["eagain"])
         self.assertEqual(self.msgs[19]["content"]["text"], "e %s\n" % ("*" * len(AWS)))
 
+    def test_binary_mime(self):
+        d = self.msgs[20]["content"]["data"]
+        self.assertEqual(d["image/png"], "iVBOR/%s/w==" % AWS)
+        self.assertEqual(d["image/svg+xml"], "<svg><text>%s</text></svg>" % ("*" * len(AWS)))
+        self.assertTrue(self.msgs[20]["sig_ok"])
+
     def test_audit(self):
+        self.assertEqual([(a["action"], a["channel"]) for a in self.audit if a["event"] == "jupyter"],
+                         [("ok", "jupyter")])
         det = [a for a in self.audit if a["event"] == "detection"]
         self.assertTrue(det)
         self.assertTrue(all(a["channel"] == "jupyter" and a["action"] == "masked" for a in det))
@@ -375,6 +387,20 @@ class Keys(unittest.TestCase):
 
     def test_no_connection_file(self):
         self.unchanged_with("no connection file", argv_f=False)
+
+    def test_static_libzmq(self):
+        """A kernel whose messages never reach the libzmq hooks says so at exit."""
+        d = tempfile.mkdtemp(prefix="rdjt-")
+        conn = os.path.join(d, "kernel.json")
+        with open(conn, "w") as f:
+            json.dump({"key": "k", "signature_scheme": "hmac-sha256", "shell_port": 1}, f)
+        audit = os.path.join(d, "audit.log")
+        env = dict(os.environ, LD_PRELOAD=LIB, REDACT_AUDIT_LOG=audit)
+        subprocess.run([PY, "-c", "pass", "-f", conn], env=env, check=True)
+        with open(audit) as f:
+            ev = [json.loads(line) for line in f]
+        self.assertEqual(len(ev), 1)
+        self.assertIn("statically", ev[0]["detail"])
 
     def test_unreadable_connection_file(self):
         self.unchanged_with("cannot be read", conn={"nokey": 1})
