@@ -485,14 +485,28 @@ static void before_fork(void)
 	pthread_mutex_lock(&socks_lock);
 }
 
-static void after_fork(void)
+static void after_fork_parent(void)
 {
+	pthread_mutex_unlock(&socks_lock);
+}
+
+/* The child has only the forking thread, and must not use its parent's
+ * sockets (libzmq forbids it): their states are forgotten, and held frames
+ * are left to the parent, which sends them. */
+static void after_fork_child(void)
+{
+	for (int i = 0; i < JR_SOCKETS; i++) {
+		socks[i].sock = NULL;
+		socks[i].busy = 0;
+		socks[i].phase = PH_IDLE;
+		socks[i].n = 0;
+	}
 	pthread_mutex_unlock(&socks_lock);
 }
 
 __attribute__((constructor)) static void jr_zmq_init(void)
 {
-	pthread_atfork(before_fork, after_fork, after_fork);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
 /* A kernel (a connection file after -f that reads as one) whose messages
