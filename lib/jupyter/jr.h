@@ -66,12 +66,6 @@ int jr_unescape(const uint8_t *p, size_t n, struct jr_buf *out);
  * \u00XX for other control characters, everything else as is. */
 int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out);
 
-/* Redaction of one text: fresh (a whole text) or as the continuation of a
- * per-stream rd_stream (stream messages).  Sets *changed; only when the
- * text changed is the result appended to out.  Returns 0 or a negative
- * REDACT_ERROR_*. */
-int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct jr_buf *out, int *changed);
-
 /* Redacts every string token of the JSON text json[0..n).  The value of
  * top-level member `stream_key` (if not NULL) is redacted through `st`.
  * Returns 1 with the new JSON in out when something changed, 0 when not,

@@ -260,17 +260,48 @@ int jr_unescape(const uint8_t *p, size_t n, struct jr_buf *out)
 	return 0;
 }
 
+/* Bytes that need an escape, or a look (0xED: a lone surrogate's form). */
+static const uint8_t special[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0xed] = 1,
+};
+
+/* 1 if p[i..] is the 3-byte form of a lone surrogate (see jr_unescape). */
+static int lone_surrogate(const uint8_t *p, size_t i, size_t n)
+{
+	return i + 2 < n && p[i + 1] >= 0xa0 && p[i + 1] <= 0xbf && (p[i + 2] & 0xc0) == 0x80;
+}
+
+static size_t escaped_size(const uint8_t *p, size_t n)
+{
+	size_t size = n;
+	for (size_t i = 0; i < n; i++) {
+		if (__builtin_expect(!special[p[i]], 1))
+			continue;
+		uint8_t c = p[i];
+		if (c == 0xed) {
+			if (lone_surrogate(p, i, n)) {
+				size += 3; /* 3 bytes become \uXXXX */
+				i += 2;
+			}
+		} else if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+			size += 1;
+		} else {
+			size += 5;
+		}
+	}
+	return size;
+}
+
 int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Worst case: every byte becomes \u00XX. */
-	if (jr_buf_reserve(out, out->len + n * 6 + 1))
+	if (jr_buf_reserve(out, out->len + escaped_size(p, n) + 1))
 		return REDACT_ERROR_NOMEM;
 	uint8_t *o = out->p + out->len;
 	size_t i = 0;
 	while (i < n) {
 		size_t run = i;
-		while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] != 0xed)
+		while (run < n && !special[p[run]])
 			run++;
 		memcpy(o, p + i, run - i);
 		o += run - i;
@@ -279,7 +310,7 @@ int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
 			break;
 		uint8_t c = p[i];
 		if (c == 0xed) {
-			if (i + 2 < n && p[i + 1] >= 0xa0 && p[i + 1] <= 0xbf && (p[i + 2] & 0xc0) == 0x80) {
+			if (lone_surrogate(p, i, n)) {
 				uint32_t u = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f);
 				*o++ = '\\';
 				*o++ = 'u';
@@ -322,13 +353,17 @@ int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
 #define JR_PART (64u << 20)
 
 /* Where a text's redacted output goes.  As long as it equals the input
- * nothing is copied (the common case: no secret); at the first difference
- * the unchanged prefix and everything after go to `out`. */
+ * nothing is copied (the common case: no secret).  At the first difference
+ * the new document is started: the JSON before this token that is not in
+ * `out` yet, then the text so far, escaped, and from then on every output
+ * chunk, escaped, straight into `out`. */
 struct emit {
 	const uint8_t *text;
 	size_t n, pos;
 	int changed;
 	struct jr_buf *out;
+	const uint8_t *json;   /* the document, and where `out` stops in it */
+	size_t copied, token_start;
 };
 
 static int emit(struct emit *e, const uint8_t *p, size_t len)
@@ -339,10 +374,11 @@ static int emit(struct emit *e, const uint8_t *p, size_t len)
 			return 0;
 		}
 		e->changed = 1;
-		if (jr_buf_put(e->out, e->text, e->pos))
+		if (jr_buf_put(e->out, e->json + e->copied, e->token_start - e->copied) ||
+		    jr_escape(e->text, e->pos, e->out))
 			return REDACT_ERROR_NOMEM;
 	}
-	return jr_buf_put(e->out, p, len);
+	return jr_escape(p, len, e->out);
 }
 
 static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, struct emit *e)
@@ -366,7 +402,7 @@ static int feed(struct rd_stream *st, const uint8_t *data, size_t n, int final, 
  * secret that a flush of ipykernel's OutStream cut in two is still found
  * (its first part went out with the earlier message, exactly as bytes
  * released by REDACT_HOLDBACK_MS do on a descriptor: stream.c). */
-int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct jr_buf *out, int *changed)
+static int redact_text(struct rd_stream *st, struct emit *e)
 {
 	struct rd_stream fresh;
 	int own = st == NULL;
@@ -374,32 +410,31 @@ int jr_redact_text(struct rd_stream *st, const uint8_t *text, size_t n, struct j
 		rd_stream_init(&fresh);
 		st = &fresh;
 	}
-	struct emit e = {text, n, 0, 0, out};
-	size_t done = 0;
+	size_t done = 0, n = e->n;
 	int rc = 0;
 	do {
 		size_t part = n - done < JR_PART ? n - done : JR_PART;
-		rc = feed(st, text + done, part, own && done + part == n, &e);
+		rc = feed(st, e->text + done, part, own && done + part == n, e);
 		done += part;
 	} while (!rc && done < n);
 	if (!rc && !own)
-		rc = feed(st, (const uint8_t *)"", 0, 1, &e);
+		rc = feed(st, (const uint8_t *)"", 0, 1, e);
 	if (own)
 		rd_stream_destroy(&fresh);
-	if (!rc && !e.changed && e.pos != n) {
-		/* The output is a shorter prefix (cannot happen with the render
-		 * styles, but then it is a change). */
-		e.changed = 1;
-		rc = jr_buf_put(out, text, e.pos);
+	if (!rc && !e->changed && e->pos != n) {
+		/* A shorter output that is a prefix of the text: a change too. */
+		e->changed = 1;
+		if (jr_buf_put(e->out, e->json + e->copied, e->token_start - e->copied) ||
+		    jr_escape(e->text, e->pos, e->out))
+			rc = REDACT_ERROR_NOMEM;
 	}
-	*changed = e.changed;
 	return rc;
 }
 
 /* Decoding buffers are kept per thread (warm pages: a fresh mapping for
  * every message costs a page fault per 4 KB), up to JR_KEEP bytes. */
 #define JR_KEEP (8u << 20)
-static __thread struct jr_buf tls_plain, tls_red;
+static __thread struct jr_buf tls_plain;
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 
@@ -408,7 +443,6 @@ static void tls_free(void *unused)
 {
 	(void)unused;
 	jr_buf_free(&tls_plain);
-	jr_buf_free(&tls_red);
 }
 
 static void tls_make_key(void)
@@ -446,7 +480,7 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 {
 	struct jr_lexer lx;
 	struct jr_token t, prev = {0};
-	struct jr_buf *plain = &tls_plain, *red = &tls_red;
+	struct jr_buf *plain = &tls_plain;
 	size_t copied = 0;
 	int any = 0, r, rc = 0, prev_is_stream_key = 0;
 	out->len = 0;
@@ -470,16 +504,13 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 			text = plain->p;
 			len = plain->len;
 		}
-		int changed = 0;
-		red->len = 0;
-		rc = jr_redact_text(streamed ? st : NULL, text, len, red, &changed);
+		struct emit e = {text, len, 0, 0, out, json, copied, t.start};
+		rc = redact_text(streamed ? st : NULL, &e);
 		if (rc)
 			break;
-		if (!changed)
+		if (!e.changed)
 			continue;
 		any = 1;
-		if ((rc = jr_buf_put(out, json + copied, t.start - copied)) || (rc = jr_escape(red->p, red->len, out)))
-			break;
 		copied = t.end;
 	}
 	if (!rc && r < 0)
@@ -487,7 +518,6 @@ int jr_redact_json(const uint8_t *json, size_t n, const char *stream_key, struct
 	if (!rc && any)
 		rc = jr_buf_put(out, json + copied, n - copied);
 	trim(plain);
-	trim(red);
 	if (rc)
 		return rc;
 	return any;

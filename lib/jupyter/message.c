@@ -19,7 +19,7 @@
  *
  * Stream messages of one socket and stream name (stdout, stderr) are one
  * text: each keeps an rd_stream whose context carries the end of the
- * previous message (json_text.c, jr_redact_text).  At most JR_STREAMS
+ * previous message (json_text.c, redact_text).  At most JR_STREAMS
  * streams are kept (the least recently used is dropped); each is flushed
  * with every message, so nothing is ever held back. */
 #include "jr.h"

@@ -318,6 +318,28 @@ class Masking(unittest.TestCase):
                 self.assertNotIn(s, json.dumps(a))
 
 
+class Escaping(unittest.TestCase):
+    def test_random_strings_round_trip(self):
+        """Random text around the key: decoded, masked and encoded again
+        exactly as jupyter_client encodes (json.dumps, ensure_ascii=False)."""
+        import random
+        rnd = random.Random(1234)
+        alphabet = ['"', "\\", "\n", "\t", "\r", "\b", "\f", "\x00", "\x01", "\x1f", "\x7f", "/", " ", "a",
+                    "Z", "0", "\u00e9", "\u2028", "\uffff", "\U0001F600", "\u00ff", "{", "}", "[", "]", ":", ","]
+        texts = []
+        for i in range(60):
+            pre = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 12)))
+            post = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 12)))
+            texts.append(pre + (" " if pre[-1:].isalnum() else "") + AWS + " " + post)
+        content = {"data": {"text/plain": texts[0], "application/json": {"k%d" % i: t for i, t in enumerate(texts)}},
+                   "metadata": {}}
+        msgs, _ = run_kernel([{"type": "display_data", "content": content}])
+        expected = json.loads(json.dumps(content).replace(AWS, "*" * len(AWS)))
+        self.assertEqual(msgs[0]["content"], expected)
+        self.assertEqual(msgs[0]["content_raw"], json.dumps(expected, ensure_ascii=False).encode())
+        self.assertTrue(msgs[0]["sig_ok"])
+
+
 class Streams(unittest.TestCase):
     def test_split_secret(self):
         """A key cut in two by an OutStream flush: the rest is masked."""
