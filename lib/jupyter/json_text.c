@@ -349,8 +349,12 @@ int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
 
 /* ---- redaction ---- */
 
-/* The engine's offsets are 32-bit: long texts are fed in parts. */
-#define JR_PART (64u << 20)
+/* Long texts are fed in parts (the stream carries what is undecided across
+ * them): the engine's offsets are 32-bit, and the stream's buffer and the
+ * scratch output stay small and warm instead of growing to the size of the
+ * largest output (measured: 10 MB messages went ~30% faster than in one
+ * part). */
+#define JR_PART (1u << 20)
 
 /* Where a text's redacted output goes.  As long as it equals the input
  * nothing is copied (the common case: no secret).  At the first difference

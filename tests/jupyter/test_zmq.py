@@ -352,6 +352,21 @@ class Streams(unittest.TestCase):
         self.assertTrue(all(m["sig_ok"] for m in msgs))
 
 
+class Parts(unittest.TestCase):
+    def test_secret_across_a_part_boundary(self):
+        """Texts are fed to the engine in 1 MiB parts: a key across the
+        boundary is still found, in a stream and in a whole text."""
+        text = "y" * (2 ** 20 - 10) + " " + AWS + " tail\n"
+        masked = text.replace(AWS, "*" * len(AWS))
+        msgs, _ = run_kernel([
+            {"type": "stream", "content": {"name": "stdout", "text": text}},
+            {"type": "execute_result", "content": {"execution_count": 1, "metadata": {},
+                                                   "data": {"text/plain": text}}}])
+        self.assertEqual(msgs[0]["content"]["text"], masked)
+        self.assertEqual(msgs[1]["content"]["data"]["text/plain"], masked)
+        self.assertTrue(all(m["sig_ok"] for m in msgs))
+
+
 class Modes(unittest.TestCase):
     def test_block(self):
         msgs, _ = run_kernel([{"type": "stream", "content": {"name": "stdout", "text": "k %s\n" % AWS}},
