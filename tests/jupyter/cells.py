@@ -16,14 +16,27 @@ SECRETS = [AWS, GHP, JWT, PW_VALUE]
 # display cell sends display_data then update_display_data (MESSAGES).  Output from fds 1/2 reaches the
 # notebook through ipykernel's pipe watcher thread: the cells wait for it so
 # that it is part of the cell's output.
+# Output written to fds 1/2 reaches the notebook through ipykernel's pipe
+# watcher thread; a cell that ends before the watcher has read it loses it
+# to the next cell.  drain() waits until the pipe is empty (FIONREAD works on
+# either end of a pipe), then a little longer for the watcher to hand the
+# text to sys.stdout, which the kernel flushes before the cell completes.
+SETUP = """import fcntl, struct, termios, time
+def drain(fd=1):
+    for _ in range(1000):
+        if not struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"    "))[0]:
+            break
+        time.sleep(0.01)
+    time.sleep(0.3)"""
+
 CELLS = [
+    ("setup", SETUP, []),
     ("print", 'print("aws key: %s")' % AWS, ["stream"]),
     ("logging", 'import logging\nlogging.getLogger("app").warning("github token %s")' % GHP, ["stream"]),
-    ("os.system", 'import os, time\nos.system("echo shell %s")\ntime.sleep(0.5)' % JWT, ["stream"]),
-    ("ctypes", 'import ctypes, time\nline = b"ctypes %s\\n"\nctypes.CDLL(None).write(1, line, len(line))\n'
-               'time.sleep(0.5)' % AWS, ["stream"]),
-    ("subprocess", 'import subprocess, time\nsubprocess.run(["echo", "subprocess %s"])\ntime.sleep(0.5)' % GHP,
+    ("os.system", 'import os\nos.system("echo shell %s")\ndrain()' % JWT, ["stream"]),
+    ("ctypes", 'import ctypes\nline = b"ctypes %s\\n"\nctypes.CDLL(None).write(1, line, len(line))\ndrain()' % AWS,
      ["stream"]),
+    ("subprocess", 'import subprocess\nsubprocess.run(["echo", "subprocess %s"])\ndrain()' % GHP, ["stream"]),
     ("expression", '"%s"' % JWT, ["execute_result"]),
     ("display", 'from IPython.display import display, HTML\nh = display(HTML("<b>%s</b>"), display_id=True)\n'
                 'h.update(HTML("<i>%s</i>"))' % (AWS, GHP), ["display_data"]),
