@@ -110,12 +110,20 @@ int jr_has_connection_arg(void)
 	return have_arg;
 }
 
-/* Reads a small file into buf (NUL-terminated); returns its length or -1. */
+/* Reads a small regular file into buf (NUL-terminated); returns its length
+ * or -1.  `-f` means other things to other programs (tail -f, cp -f): a
+ * FIFO or device named there is never opened for reading in a way that
+ * could block, and only regular files are read. */
 static ssize_t read_small(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size >= size) {
+		RD_REAL(close)(fd);
+		return -1;
+	}
 	size_t len = 0;
 	for (;;) {
 		ssize_t r = RD_REAL(read)(fd, buf + len, size - 1 - len);
@@ -159,8 +167,9 @@ static int load(void)
 	const uint8_t *p = (const uint8_t *)text;
 	struct jr_token t;
 	struct jr_buf b = {0};
+	/* A kernel connection file: a key and the ports. */
 	if (jr_json_get(p, (size_t)len, "key", &t) != 1 || jr_unescape(p + t.start, t.end - t.start, &b) ||
-	    b.len > sizeof(conn.key)) {
+	    b.len > sizeof(conn.key) || !(strstr(text, "\"shell_port\"") || strstr(text, "\"iopub_port\""))) {
 		jr_buf_free(&b);
 		return JR_CONN_UNREADABLE;
 	}

@@ -439,6 +439,19 @@ class Keys(unittest.TestCase):
         self.assertEqual(len(ev), 1)
         self.assertIn("statically", ev[0]["detail"])
 
+    def test_other_programs_minus_f(self):
+        """-f means other things to other programs: a FIFO is not opened
+        (no hang at exit), a file that is not a connection file is ignored."""
+        d = tempfile.mkdtemp(prefix="rdjt-")
+        fifo, other, audit = os.path.join(d, "fifo"), os.path.join(d, "x.json"), os.path.join(d, "audit.log")
+        os.mkfifo(fifo)
+        with open(other, "w") as f:
+            json.dump({"key": "not a kernel"}, f)
+        env = dict(os.environ, LD_PRELOAD=LIB, REDACT_AUDIT_LOG=audit)
+        for target in (fifo, other):
+            subprocess.run([PY, "-c", "pass", "-f", target], env=env, check=True, timeout=30)
+        self.assertFalse(os.path.exists(audit))
+
     def test_unreadable_connection_file(self):
         self.unchanged_with("cannot be read", conn={"nokey": 1})
 
