@@ -37,6 +37,9 @@ CELLS = [
     ("ctypes", 'import ctypes\nline = b"ctypes %s\\n"\nctypes.CDLL(None).write(1, line, len(line))\ndrain()' % AWS,
      ["stream"]),
     ("subprocess", 'import subprocess\nsubprocess.run(["echo", "subprocess %s"])\ndrain()' % GHP, ["stream"]),
+    ("multiprocessing", 'import multiprocessing, sys, time\ndef child():\n    sys.stdout.write("child %s\\n")\n    sys.stdout.flush()\n'
+                        'p = multiprocessing.Process(target=child)\np.start()\np.join()\ntime.sleep(0.3)' % AWS,
+     ["stream"]),
     ("expression", '"%s"' % JWT, ["execute_result"]),
     ("display", 'from IPython.display import display, HTML\nh = display(HTML("<b>%s</b>"), display_id=True)\n'
                 'h.update(HTML("<i>%s</i>"))' % (AWS, GHP), ["display_data"]),

@@ -208,7 +208,7 @@ class ServerCase:
             for (name, code, types), r in zip(CELLS, res):
                 where = "%s %s %s" % (self.kind, proto or "legacy", name)
                 self.assertTrue(r["complete"], where)
-                self.assertEqual([t for t, _ in r["outputs"]], message_types(name, types), where)
+                self.assertEqual([t for t, _ in r["outputs"]], message_types(name, types), (where, r["outputs"]))
                 self.assertEqual(leaks(json.dumps(r["outputs"], ensure_ascii=False)), [], where)
                 if types:
                     self.assertIn("*" * 16, json.dumps(r["outputs"]), where)
