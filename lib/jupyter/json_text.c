@@ -355,6 +355,7 @@ int jr_escape(const uint8_t *p, size_t n, struct jr_buf *out)
  * largest output (measured: 10 MB messages went ~30% faster than in one
  * part). */
 #define JR_PART (1u << 20)
+#define JR_BLOCK_PART (64u << 20)
 
 /* Where a text's redacted output goes.  As long as it equals the input
  * nothing is copied (the common case: no secret).  At the first difference
@@ -415,9 +416,12 @@ static int redact_text(struct rd_stream *st, struct emit *e)
 		st = &fresh;
 	}
 	size_t done = 0, n = e->n;
+	/* In block mode a notice replaces the part that held a secret: one part
+	 * (up to the engine's limit) so that it replaces the whole text. */
+	size_t max = rd_ctx->cfg.mode == RD_MODE_BLOCK ? JR_BLOCK_PART : JR_PART;
 	int rc = 0;
 	do {
-		size_t part = n - done < JR_PART ? n - done : JR_PART;
+		size_t part = n - done < max ? n - done : max;
 		rc = feed(st, e->text + done, part, own && done + part == n, e);
 		done += part;
 	} while (!rc && done < n);

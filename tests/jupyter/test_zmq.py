@@ -377,6 +377,15 @@ class Modes(unittest.TestCase):
         self.assertEqual(msgs[1]["content"]["text"], "fine\n")
         self.assertTrue(all(m["sig_ok"] for m in msgs))
 
+    def test_block_large(self):
+        text = "y" * (3 << 20) + " " + AWS + " tail\n"
+        msgs, _ = run_kernel([{"type": "stream", "content": {"name": "stdout", "text": text}},
+                              {"type": "execute_result", "content": {"execution_count": 1, "metadata": {},
+                                                                     "data": {"text/plain": text}}}],
+                             env={"REDACT_MODE": "block"})
+        for t in (msgs[0]["content"]["text"], msgs[1]["content"]["data"]["text/plain"]):
+            self.assertEqual(t, "[libredact: output withheld: it contained a secret (aws-access-key-id)]\n")
+
     def test_log_only(self):
         msgs, audit = run_kernel([{"type": "stream", "content": {"name": "stdout", "text": "k %s\n" % AWS}}],
                                  env={"REDACT_MODE": "log_only"})
