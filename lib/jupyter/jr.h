@@ -112,6 +112,8 @@ struct jr_frames {
  * new_sig hold the replacement frames; 0 to send the message unchanged. */
 int jr_message_process(void *sock, const struct jr_frames *f, struct jr_buf *new_content, char *new_sig,
 		       size_t *new_sig_len);
+/* Forgets the streams of a socket being closed. */
+void jr_message_forget(void *sock);
 /* 1 if the header names a message type whose content is output. */
 int jr_header_may_redact(const uint8_t *header, size_t n);
 /* One audit event per reason and process (event "jupyter"). */

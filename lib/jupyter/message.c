@@ -130,6 +130,20 @@ static struct rd_stream *stream_for(void *sock, const uint8_t *name, size_t len)
 	return &s->st;
 }
 
+void jr_message_forget(void *sock)
+{
+	pthread_mutex_lock(&slots_lock);
+	for (int i = 0; i < JR_STREAMS; i++) {
+		if (slots[i].sock == sock) {
+			rd_stream_destroy(&slots[i].st);
+			rd_stream_init(&slots[i].st);
+			slots[i].sock = NULL;
+			slots[i].used = 0;
+		}
+	}
+	pthread_mutex_unlock(&slots_lock);
+}
+
 static int sign(const struct jr_conn *c, const struct jr_frames *f, const struct iovec *content, char *hex, size_t size)
 {
 	struct iovec parts[4] = {f->header, f->parent, f->metadata, *content};

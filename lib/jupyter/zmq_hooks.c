@@ -1,5 +1,5 @@
 /* The libzmq send API, interposed: zmq_msg_send, zmq_sendmsg, zmq_send,
- * zmq_send_const (lib/jupyter/zmq_hooks.def).
+ * zmq_send_const, and zmq_close (lib/jupyter/zmq_hooks.def).
  *
  * Finding the real functions: pyzmq loads libzmq.so.5 RTLD_LOCAL, so
  * dlsym(RTLD_NEXT) does not see it, but dlopen(RTLD_NOLOAD) of its name does
@@ -56,6 +56,7 @@ static struct {
 	int (*msg_send)(zmq_msg_t *, void *, int);
 	int (*send)(void *, const void *, size_t, int);
 	int (*send_const)(void *, const void *, size_t, int);
+	int (*close)(void *);
 	int (*msg_init)(zmq_msg_t *);
 	int (*msg_init_size)(zmq_msg_t *, size_t);
 	int (*msg_init_data)(zmq_msg_t *, void *, size_t, void (*)(void *, void *), void *);
@@ -139,6 +140,7 @@ static int resolve(void)
 			*(void **)&real.msg_send = dlsym(h, "zmq_msg_send");
 			*(void **)&real.send = dlsym(h, "zmq_send");
 			*(void **)&real.send_const = dlsym(h, "zmq_send_const");
+			*(void **)&real.close = dlsym(h, "zmq_close");
 			*(void **)&real.msg_init = dlsym(h, "zmq_msg_init");
 			*(void **)&real.msg_init_size = dlsym(h, "zmq_msg_init_size");
 			*(void **)&real.msg_init_data = dlsym(h, "zmq_msg_init_data");
@@ -147,7 +149,7 @@ static int resolve(void)
 			*(void **)&real.msg_close = dlsym(h, "zmq_msg_close");
 			*(void **)&real.msg_move = dlsym(h, "zmq_msg_move");
 		}
-		int ok = real.msg_send && real.send && real.send_const && real.msg_init && real.msg_init_size &&
+		int ok = real.msg_send && real.send && real.send_const && real.close && real.msg_init && real.msg_init_size &&
 			 real.msg_init_data &&
 			 real.msg_data && real.msg_size && real.msg_close && real.msg_move;
 		atomic_store_explicit(&resolved, ok ? 1 : -1, memory_order_release);
@@ -476,6 +478,35 @@ RD_EXPORT int zmq_send_const(void *s, const void *buf, size_t len, int flags)
 {
 	struct frame_in in = {IN_CONST, NULL, buf, len, flags};
 	return dispatch(s, &in);
+}
+
+/* A closed socket's address may be reused by the next one: what was kept
+ * for it goes (frames held from a message the program abandoned half-sent
+ * are freed, as libzmq discards the message). */
+RD_EXPORT int zmq_close(void *s)
+{
+	if (!resolve()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (rd_ready() && rd_depth == 0 && s) {
+		rd_depth++;
+		pthread_mutex_lock(&socks_lock);
+		for (int i = 0; i < JR_SOCKETS; i++) {
+			struct sockstate *e = &socks[i];
+			if (e->sock != s || e->busy)
+				continue;
+			for (int j = 0; j < e->n; j++)
+				real.msg_close(&e->held[j]);
+			e->n = 0;
+			e->phase = PH_IDLE;
+			e->sock = NULL;
+		}
+		pthread_mutex_unlock(&socks_lock);
+		jr_message_forget(s);
+		rd_depth--;
+	}
+	return real.close(s);
 }
 
 /* ---- fork and exit ---- */
