@@ -398,6 +398,58 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 			}
 		}
 	}
+	/* A match in progress of a rule whose keyword comes after the start of
+	 * its secret cannot be seen from keywords: ask PCRE2 over the rule's
+	 * window.  Not after a newline: none of these rules matches across one
+	 * at its start, and most writes end in one (so this costs nothing). */
+	if ((flags & RD_SCAN_PARTIAL) && rs->ntail && len && buf[len - 1] != '\n') {
+		for (size_t t = 0; t < rs->ntail; t++) {
+			uint32_t ri = rs->tail_rules[t];
+			struct rd_rule *r = &rs->rules[ri];
+			if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
+				continue;
+			size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
+			if (start < from && from < len)
+				start = from > r->prefix_max ? from - r->prefix_max : 0;
+			pcre2_code *code = rd_rule_code(rs, r);
+			if (!code)
+				continue;
+			int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
+			if (m == PCRE2_ERROR_PARTIAL)
+				note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+		}
+	}
+	/* Windowed rules with a lead: a lead in the last window bytes may be the
+	 * start of a match whose keyword has not arrived yet. */
+	if ((flags & RD_SCAN_PARTIAL) && rs->max_lead_window && len && buf[len - 1] != '\n') {
+		const struct rd_kwindex *lx = rd_ruleset_leads(rs);
+		if (lx && grow((void **)&sc->hits, &sc->hits_cap, rd_kwindex_min_cap(lx) + 256, sizeof(*sc->hits)))
+			lx = NULL;
+		if (lx) {
+			size_t tstart = len > rs->max_lead_window ? len - rs->max_lead_window : 0;
+			size_t pos = tstart;
+			while (pos < len) {
+				size_t nh = rd_kwindex_scan(lx, buf, len, tstart, &pos, sc->hits, sc->hits_cap);
+				for (size_t h = 0; h < nh; h++) {
+					size_t q = sc->hits[h].pos;
+					const uint32_t *rl;
+					uint32_t nr;
+					rd_kw_rules(lx, sc->hits[h].kw, &rl, &nr);
+					for (uint32_t i = 0; i < nr; i++) {
+						struct rd_rule *r = &rs->rules[rl[i]];
+						if (q + r->prefix_max < len || q >= res->hold)
+							continue; /* its keyword would be inside this buffer, or already held */
+						pcre2_code *code = rd_rule_code(rs, r);
+						if (!code)
+							continue;
+						int m = rd_match(r, code, buf, len, q, PCRE2_PARTIAL_HARD, sc, q);
+						if (m == PCRE2_ERROR_PARTIAL)
+							note_partial(res, q, rl[i]);
+					}
+				}
+			}
+		}
+	}
 	if (flags & RD_SCAN_PARTIAL) {
 		size_t tail = rd_kwindex_prefix_tail(&rs->kw, buf, len);
 		if (tail && len - tail < res->hold) {

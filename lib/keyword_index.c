@@ -232,10 +232,20 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	}
 	rd_mem_free(tr);
 
-	/* Proper prefixes, for the hold-back decision. */
-	size_t npre = 0;
+	/* Proper prefixes, for the hold-back decision; and every prefix of a
+	 * windowed rule's lead (the lead itself too: its keyword comes later). */
+	size_t npre = 0, maxhold = 0;
 	for (size_t k = 0; k < nkw; k++)
 		npre += kwlen[k] - 1;
+	for (size_t r = 0; r < nrules; r++)
+		for (size_t h = 0; h < rules[r].nholds; h++) {
+			size_t l = strlen(rules[r].holds[h]);
+			npre += l;
+			if (l + 1 > maxhold)
+				maxhold = l + 1;
+		}
+	if (maxhold > ix->maxlen)
+		ix->maxlen = maxhold;
 	uint64_t *pre = rd_mem_alloc((npre ? npre : 1) * sizeof(uint64_t));
 	if (!pre)
 		goto out;
@@ -253,6 +263,24 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 			for (uint32_t i = l; i-- > 0;)
 				h = h * PREFIX_BASE + (uint8_t)kw[k][i] + 1;
 			pre[np++] = prefix_key(h, l);
+		}
+	}
+	for (size_t r = 0; r < nrules; r++) {
+		for (size_t hi = 0; hi < rules[r].nholds; hi++) {
+			const char *hs = rules[r].holds[hi];
+			size_t hl = strlen(hs);
+			for (size_t i = 0; i < hl; i++) {
+				uint8_t b = rd_lower[(uint8_t)hs[i]];
+				ix->kwchar[b] = 1;
+				if (b >= 'a' && b <= 'z')
+					ix->kwchar[b - 32] = 1;
+			}
+			for (size_t l = 1; l <= hl; l++) {
+				uint64_t h = 0;
+				for (size_t i = l; i-- > 0;)
+					h = h * PREFIX_BASE + rd_lower[(uint8_t)hs[i]] + 1;
+				pre[np++] = prefix_key(h, l);
+			}
 		}
 	}
 	rd_sort(pre, np, sizeof(*pre), cmp_u64);

@@ -66,6 +66,10 @@ struct rd_kw_hit {
 struct rd_kw_source {
 	const char *const *keywords;
 	size_t nkeywords;
+	/* strings whose prefixes (and themselves) are held back at the end of a
+	 * write, without being keywords: the leads of windowed rules */
+	const char *const *holds;
+	size_t nholds;
 };
 
 /* Builds an index of the rules' keywords.  With a base, builds an index of

@@ -101,6 +101,13 @@ int rd_rules_validate(const struct rd_rule_defs *d, char *err, size_t errsize);
  * anchored at keyword hits), else 0. */
 int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords, size_t nkeywords);
 
+/* The literal strings every match of the regex begins with (its "leads",
+ * e.g. "-----BEGIN"), each at least 2 bytes; 0 when there is no such set.
+ * A stream holds back the end of a write that could be the start of a lead
+ * of a rule whose keyword comes later in its match, so the part of a secret
+ * before its keyword is never released before the keyword is seen. */
+size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out);
+
 /* Rewrites the pathological leading lazy prefix found in public rule sets
  * (field notes section 6): "[\w.-]{0,50}?" at the start of a regex, possibly
  * doubled inside "(?i:...)", only moves the start of the match (captures are

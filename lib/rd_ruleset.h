@@ -75,6 +75,17 @@ struct rd_ruleset {
 	_Atomic(struct rd_allow_compiled *) global_allow;
 	struct rd_counters *counters;
 	uint32_t max_prefix;   /* largest prefix_max */
+	/* Windowed rules whose matches have no literal lead: their keyword may
+	 * come after the start of the secret (New Relic's ...NRAL), so at the
+	 * end of a write the engine asks PCRE2 whether a match is in progress
+	 * (rd_engine_scan). */
+	uint32_t *tail_rules;
+	size_t ntail;
+	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
+	 * index of those, built on the first write that ends mid-line, finds the
+	 * ones that may be in progress at the end of a write. */
+	_Atomic(struct rd_kwindex *) leadix;
+	uint32_t max_lead_window;
 	uint32_t match_limit;
 	int use_jit;
 	rd_report_fn report;
@@ -122,6 +133,9 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize);
 pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_rule_allow(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_ruleset_global_allow(struct rd_ruleset *rs);
+
+/* The index of windowed rules' leads (NULL if there are none or no memory). */
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs);
 
 /* The rule's match counter (created on first use; NULL without counters). */
 struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r);

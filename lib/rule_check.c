@@ -543,6 +543,33 @@ int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords,
 	return 1;
 }
 
+size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out)
+{
+	*out = NULL;
+	if (!regex)
+		return 0;
+	int n = (int)strlen(regex);
+	struct strset s = {0};
+	s.n = 1;
+	s.open[0] = 1;
+	walk_alternatives(regex, 0, n, &s);
+	if (s.failed || s.n == 0)
+		return 0;
+	for (int i = 0; i < s.n; i++)
+		if (s.len[i] < 2)
+			return 0; /* a match may start with almost anything: no lead */
+	const char **leads = rd_arena_alloc(a, (size_t)s.n * sizeof(char *));
+	if (!leads)
+		return 0;
+	for (int i = 0; i < s.n; i++) {
+		leads[i] = rd_arena_memdup(a, s.s[i], (size_t)s.len[i]);
+		if (!leads[i])
+			return 0;
+	}
+	*out = leads;
+	return (size_t)s.n;
+}
+
 /* ---- pathological prefixes ---- */
 
 /* Length of "[\w.-]{0,N}?" (or "[\w-.]", "[\w.\-]") at p, or 0. */

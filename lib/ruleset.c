@@ -131,7 +131,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	if (!rs->cctx)
 		goto fail;
 
-	size_t n = in->nrules;
+	size_t n = in->nrules, ntail = 0;
 	rs->nrules = n;
 	rs->rules = rd_arena_alloc(&rs->arena, (n + 1) * sizeof(*rs->rules));
 	src = rd_mem_calloc((n + 1) * sizeof(*src));
@@ -152,6 +152,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			r->anchored = (uint8_t)anchored;
 			if (!anchored && r->prefix_max > rs->max_prefix)
 				rs->max_prefix = r->prefix_max;
+			if (!anchored) {
+				const char **leads;
+				src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &leads);
+				src[i].holds = leads;
+				if (!src[i].nholds)
+					ntail++;
+			}
 		}
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->jitted, 0);
@@ -161,6 +168,19 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		src[i].keywords = d->keywords;
 		src[i].nkeywords = r->disabled ? 0 : d->nkeywords;
 	}
+
+	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
+	if (!rs->tail_rules)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (rs->rules[i].literal || rs->rules[i].anchored)
+			continue;
+		if (!src[i].nholds)
+			rs->tail_rules[rs->ntail++] = (uint32_t)i;
+		else if (rs->rules[i].prefix_max > rs->max_lead_window)
+			rs->max_lead_window = rs->rules[i].prefix_max;
+	}
+	atomic_init(&rs->leadix, NULL);
 
 	/* Later definitions of an id replace earlier ones (a "+path" rule
 	 * source can override a built-in rule): the earlier one is disabled. */
@@ -225,6 +245,38 @@ fail:
 	rs->nowned = 0; /* the caller keeps ownership on failure */
 	rd_ruleset_free(rs);
 	return rc;
+}
+
+#define RD_LEADIX_NONE ((struct rd_kwindex *)1)
+
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs)
+{
+	struct rd_kwindex *ix = atomic_load_explicit(&rs->leadix, memory_order_acquire);
+	if (__builtin_expect(ix != NULL, 1))
+		return ix == RD_LEADIX_NONE ? NULL : ix;
+	/* Leads as keywords of their rules: windowed rules with leads only. */
+	struct rd_kw_source *src = rd_mem_calloc((rs->nrules + 1) * sizeof(*src));
+	ix = rd_arena_alloc(&rs->arena, sizeof(*ix));
+	size_t nleads = 0;
+	for (size_t i = 0; src && ix && i < rs->nrules; i++) {
+		struct rd_rule *r = &rs->rules[i];
+		if (r->literal || r->anchored || r->disabled)
+			continue;
+		const char **leads;
+		size_t n = rd_regex_literal_leads(&rs->arena, r->regex, &leads);
+		src[i].keywords = leads;
+		src[i].nkeywords = n;
+		nleads += n;
+	}
+	struct rd_kwindex *result = RD_LEADIX_NONE;
+	if (src && ix && nleads && rd_kwindex_build(ix, &rs->arena, src, rs->nrules, NULL, 0) == 0)
+		result = ix;
+	rd_mem_free(src);
+	struct rd_kwindex *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&rs->leadix, &expected, result, memory_order_acq_rel,
+						     memory_order_acquire))
+		result = expected; /* another thread built it first (its memory stays in the arena) */
+	return result == RD_LEADIX_NONE ? NULL : result;
 }
 
 static void free_allow(struct rd_allow_compiled *a)

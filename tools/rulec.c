@@ -89,6 +89,14 @@ static int emit_index(FILE *f, struct rd_rule_defs *d)
 	for (size_t i = 0; i < d->nrules; i++) {
 		src[i].keywords = d->rules[i].keywords;
 		src[i].nkeywords = d->rules[i].nkeywords;
+		int anchored;
+		uint32_t prefix;
+		const char *regex = rd_rule_plan(&d->arena, &d->rules[i], &anchored, &prefix);
+		if (!anchored && !(d->rules[i].flags & RD_RULE_LITERAL)) {
+			const char **leads;
+			src[i].nholds = rd_regex_literal_leads(&d->arena, regex, &leads);
+			src[i].holds = leads;
+		}
 	}
 	struct rd_kwindex ix;
 	int rc = rd_kwindex_build(&ix, &d->arena, src, d->nrules, NULL, 0);

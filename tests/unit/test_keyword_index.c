@@ -54,7 +54,7 @@ static void run_class(size_t minlen)
 		const char *ptrs[24];
 		for (size_t k = 0; k < nk; k++)
 			ptrs[k] = kws[k];
-		struct rd_kw_source src = {ptrs, nk};
+		struct rd_kw_source src = {.keywords = ptrs, .nkeywords = nk};
 		rd_arena a;
 		rd_arena_init(&a);
 		struct rd_kwindex ix;
@@ -114,7 +114,7 @@ static void test_gram_choice(void **state)
 		char kw[16] = {0};
 		memset(kw, 'q', want[i].minlen);
 		const char *p[1] = {kw};
-		struct rd_kw_source src = {p, 1};
+		struct rd_kw_source src = {.keywords = p, .nkeywords = 1};
 		rd_arena a;
 		rd_arena_init(&a);
 		struct rd_kwindex ix;
@@ -143,7 +143,7 @@ static void test_overlay(void **state)
 		struct rd_kw_source src[24];
 		for (size_t k = 0; k < nk; k++) {
 			ptrs[k] = kws[k];
-			src[k] = (struct rd_kw_source){&ptrs[k], 1};
+			src[k] = (struct rd_kw_source){.keywords = &ptrs[k], .nkeywords = 1};
 		}
 		rd_arena a;
 		rd_arena_init(&a);

@@ -90,6 +90,29 @@ static void test_split_builtin_rules(void **state)
 	redact_config_free(cfg);
 }
 
+/* Rules whose keyword comes after the start of the secret: a token that
+ * ends in its marker, with no literal lead (the engine asks PCRE2 whether a
+ * match is in progress at the end of a write), and one with a lead
+ * ("https://") whose keyword is further in. */
+#define LATE_KEYWORD_RULES                                                                          \
+	"family: late\nrules:\n"                                                                   \
+	"  - id: suffix-marked\n    description: d\n    regex: '\\b([a-f0-9]{24}XKEY)\\b'\n"      \
+	"    keywords: [xkey]\n    prefix_max: 30\n"                                                \
+	"  - id: hooked-url\n    description: d\n"                                                  \
+	"    regex: 'https://hooks\\.example\\.org/[A-Za-z0-9]{20}'\n    keywords: [example.org/]\n" \
+	"    prefix_max: 20\n    secret_group: 0\n"
+
+static void test_split_late_keywords(void **state)
+{
+	(void)state;
+	redact_context *ctx = ctx_yaml(LATE_KEYWORD_RULES, NULL);
+	check_splits(ctx, "id 0123456789abcdef01234567XKEY end\n");
+	check_splits(ctx, "url https://hooks.example.org/AbCdEfGhIjKlMnOpQrSt end\n");
+	/* a prompt-like write without a newline: released by the flush */
+	check_splits(ctx, "id 0123456789abcdef01234567XKEY");
+	redact_context_free(ctx);
+}
+
 /* Split-safety is a property every shipped rule must have: each 'mask'
  * example of patterns/ comes out the same when written in two parts cut at
  * any byte, or one byte at a time. */
@@ -219,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_test_rules), cmocka_unit_test(test_split_builtin_rules),
 		cmocka_unit_test(test_split_every_shipped_example),
+		cmocka_unit_test(test_split_late_keywords),
 		cmocka_unit_test(test_what_is_held),     cmocka_unit_test(test_holdback_bound),
 		cmocka_unit_test(test_after_flush),      cmocka_unit_test(test_output_error),
 	};
