@@ -89,8 +89,9 @@ static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
 		    grow((void **)&sc->searched, &c2, rs->nrules, sizeof(uint32_t)) ||
 		    grow((void **)&sc->flags, &c3, rs->nrules, sizeof(uint32_t)))
 			return REDACT_ERROR_NOMEM;
-		/* New stamps must not look valid: rd_mem memory is zeroed and gen
-		 * never wraps to 0 below. */
+		/* New stamps must not look valid: zero them all (gen never wraps
+		 * to 0 below, so a zero stamp is never current). */
+		memset(sc->stamp, 0, cap * sizeof(uint32_t));
 		sc->rules_cap = cap;
 	}
 	if (++sc->gen == 0) {
