@@ -3,7 +3,7 @@
  * side by side with two baselines over the same writes: memchr (a scan that
  * does nothing, the ceiling) and memcpy.  Several rounds; median, min, max.
  *
- *   engine_throughput CORPUS [ROUNDS]
+ *   engine_throughput CORPUS [ROUNDS [WRITE_SIZE]]
  */
 #include <redact.h>
 
@@ -43,8 +43,11 @@ int main(int argc, char **argv)
 	printf("%-8s %26s %26s %26s %12s\n", "write", "libredact MB/s", "memchr MB/s", "memcpy MB/s",
 	       "ns/call");
 	static const size_t sizes[] = {100, 1024, 4096, 65536};
+	size_t only = argc > 3 ? (size_t)atol(argv[3]) : 0; /* one size, for profiling */
 	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 		size_t ws = sizes[si];
+		if (only && ws != only)
+			continue;
 		double t_red[64], t_chr[64], t_cpy[64];
 		for (int r = 0; r < rounds && r < 64; r++) {
 			/* interleaved: one round of each, so machine noise hits all three */

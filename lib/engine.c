@@ -371,6 +371,79 @@ static void sort_spans(struct rd_span *s, size_t n)
 	}
 }
 
+/* Matches that may be in progress at the end of a write that stops mid-line,
+ * which the keyword pass cannot see: their keyword has not arrived yet.
+ *  - Windowed rules without a literal lead (the keyword may come after the
+ *    start of the secret, New Relic's ...NRAL): PCRE2 is asked for a
+ *    partial match over the rule's window.
+ *  - Windowed rules with leads ("https://", "-----BEGIN") that hold none of
+ *    their keywords: a lead in the last window bytes may start such a match.
+ * Rules whose matches never contain a newline (most of them) are searched
+ * from the last newline of the buffer only: a match in progress at its end
+ * cannot begin before it.  After a write that ends in a newline nothing is
+ * searched (none of these rules matches across one at its start, and most
+ * writes end in one). */
+static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len,
+			    size_t from, struct rd_scan_result *res)
+{
+	const uint8_t *nl = memrchr(buf, '\n', len);
+	size_t line_start = nl ? (size_t)(nl - buf) + 1 : 0;
+	for (size_t t = 0; t < rs->ntail; t++) {
+		uint32_t ri = rs->tail_rules[t];
+		struct rd_rule *r = &rs->rules[ri];
+		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
+			continue;
+		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
+		if (start < from && from < len)
+			start = from > r->prefix_max ? from - r->prefix_max : 0;
+		if (r->single_line && start < line_start)
+			start = line_start;
+		pcre2_code *code = rd_rule_code(rs, r);
+		if (!code)
+			continue;
+		int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
+		if (m == PCRE2_ERROR_PARTIAL)
+			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+	}
+	for (int g = 0; g < RD_LEAD_GROUPS; g++) {
+		uint32_t window = rs->lead_window[g];
+		if (!window)
+			continue;
+		size_t tstart = len > window ? len - window : 0;
+		if (!(g & RD_LEADS_MULTILINE) && tstart < line_start)
+			tstart = line_start;
+		if (tstart >= len)
+			continue;
+		const struct rd_kwindex *lx = rd_ruleset_leads(rs, g);
+		if (!lx)
+			continue;
+		if (grow((void **)&sc->hits, &sc->hits_cap, rd_kwindex_min_cap(lx) + 256, sizeof(*sc->hits)))
+			return REDACT_ERROR_NOMEM;
+		size_t pos = tstart;
+		while (pos < len) {
+			size_t nh = rd_kwindex_scan(lx, buf, len, tstart, &pos, sc->hits, sc->hits_cap);
+			for (size_t h = 0; h < nh; h++) {
+				size_t q = sc->hits[h].pos;
+				const uint32_t *rl;
+				uint32_t nr;
+				rd_kw_rules(lx, sc->hits[h].kw, &rl, &nr);
+				for (uint32_t i = 0; i < nr; i++) {
+					struct rd_rule *r = &rs->rules[rl[i]];
+					if (q + r->prefix_max < len || q >= res->hold)
+						continue; /* its keyword would be inside this buffer, or already held */
+					pcre2_code *code = rd_rule_code(rs, r);
+					if (!code)
+						continue;
+					int m = rd_match(r, code, buf, len, q, PCRE2_PARTIAL_HARD, sc, q);
+					if (m == PCRE2_ERROR_PARTIAL)
+						note_partial(res, q, rl[i]);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t from,
 		   unsigned flags, struct rd_scan_result *res)
 {
@@ -399,57 +472,10 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 			}
 		}
 	}
-	/* A match in progress of a rule whose keyword comes after the start of
-	 * its secret cannot be seen from keywords: ask PCRE2 over the rule's
-	 * window.  Not after a newline: none of these rules matches across one
-	 * at its start, and most writes end in one (so this costs nothing). */
-	if ((flags & RD_SCAN_PARTIAL) && rs->ntail && len && buf[len - 1] != '\n') {
-		for (size_t t = 0; t < rs->ntail; t++) {
-			uint32_t ri = rs->tail_rules[t];
-			struct rd_rule *r = &rs->rules[ri];
-			if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
-				continue;
-			size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
-			if (start < from && from < len)
-				start = from > r->prefix_max ? from - r->prefix_max : 0;
-			pcre2_code *code = rd_rule_code(rs, r);
-			if (!code)
-				continue;
-			int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
-			if (m == PCRE2_ERROR_PARTIAL)
-				note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
-		}
-	}
-	/* Windowed rules with a lead: a lead in the last window bytes may be the
-	 * start of a match whose keyword has not arrived yet. */
-	if ((flags & RD_SCAN_PARTIAL) && rs->max_lead_window && len && buf[len - 1] != '\n') {
-		const struct rd_kwindex *lx = rd_ruleset_leads(rs);
-		if (lx && grow((void **)&sc->hits, &sc->hits_cap, rd_kwindex_min_cap(lx) + 256, sizeof(*sc->hits)))
-			lx = NULL;
-		if (lx) {
-			size_t tstart = len > rs->max_lead_window ? len - rs->max_lead_window : 0;
-			size_t pos = tstart;
-			while (pos < len) {
-				size_t nh = rd_kwindex_scan(lx, buf, len, tstart, &pos, sc->hits, sc->hits_cap);
-				for (size_t h = 0; h < nh; h++) {
-					size_t q = sc->hits[h].pos;
-					const uint32_t *rl;
-					uint32_t nr;
-					rd_kw_rules(lx, sc->hits[h].kw, &rl, &nr);
-					for (uint32_t i = 0; i < nr; i++) {
-						struct rd_rule *r = &rs->rules[rl[i]];
-						if (q + r->prefix_max < len || q >= res->hold)
-							continue; /* its keyword would be inside this buffer, or already held */
-						pcre2_code *code = rd_rule_code(rs, r);
-						if (!code)
-							continue;
-						int m = rd_match(r, code, buf, len, q, PCRE2_PARTIAL_HARD, sc, q);
-						if (m == PCRE2_ERROR_PARTIAL)
-							note_partial(res, q, rl[i]);
-					}
-				}
-			}
-		}
+	if ((flags & RD_SCAN_PARTIAL) && len && buf[len - 1] != '\n') {
+		rc = scan_in_progress(rs, sc, buf, len, from, res);
+		if (rc)
+			return rc;
 	}
 	if (flags & RD_SCAN_PARTIAL) {
 		size_t tail = rd_kwindex_prefix_tail(&rs->kw, buf, len);

@@ -116,4 +116,9 @@ size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out)
  * nothing to strip. */
 char *rd_regex_strip_lazy_prefix(rd_arena *a, const char *regex);
 
+/* 0 when no match of the regex can contain a newline (decided from its text,
+ * compiled without PCRE2_DOTALL and with LF newlines); 1 when one may, or when
+ * the regex uses a construct the analysis does not understand. */
+int rd_regex_may_match_newline(const char *regex);
+
 #endif

@@ -52,6 +52,11 @@ struct rd_rule {
 	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
 	uint8_t literal;
 	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
+	uint8_t single_line;       /* no match can contain '\n' (rd_regex_may_match_newline) */
+	/* Leads of a windowed rule that contain none of its keywords: only these
+	 * can start a match in progress that the keyword pass cannot see. */
+	const char **scan_leads;
+	uint32_t nscan_leads;
 	const char *literal_value; /* literal rules: the exact bytes to mask */
 	size_t literal_len;
 	_Atomic(pcre2_code *) code;
@@ -82,10 +87,15 @@ struct rd_ruleset {
 	uint32_t *tail_rules;
 	size_t ntail;
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
-	 * index of those, built on the first write that ends mid-line, finds the
-	 * ones that may be in progress at the end of a write. */
-	_Atomic(struct rd_kwindex *) leadix;
-	uint32_t max_lead_window;
+	 * index of those that contain no keyword of their rule, built on the
+	 * first write that ends mid-line, finds the matches that may be in
+	 * progress at the end of a write.  Four indexes, each with the window of
+	 * its rules (rd_lead_group): rules whose matches never span a newline
+	 * are searched from the last newline only, and short leads ("ey", "AP"),
+	 * which make a slow filter (2-byte grams at every byte), are kept apart
+	 * from long ones so that they do not slow the search of a long window. */
+	_Atomic(struct rd_kwindex *) leadix[4];
+	uint32_t lead_window[4];
 	uint32_t match_limit;
 	int use_jit;
 	rd_report_fn report;
@@ -134,8 +144,11 @@ pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_rule_allow(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_ruleset_global_allow(struct rd_ruleset *rs);
 
-/* The index of windowed rules' leads (NULL if there are none or no memory). */
-struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs);
+/* Lead groups: RD_LEADS_MULTILINE | RD_LEADS_SHORT bits. */
+enum { RD_LEADS_MULTILINE = 1, RD_LEADS_SHORT = 2, RD_LEAD_GROUPS = 4 };
+int rd_lead_group(const struct rd_rule *r);
+/* The index of the leads of one group (NULL if there are none or no memory). */
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs, int group);
 
 /* The rule's match counter (created on first use; NULL without counters). */
 struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r);

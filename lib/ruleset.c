@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -107,6 +108,36 @@ struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r)
 	return c;
 }
 
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(hay), m = strlen(needle);
+	for (size_t i = 0; m && i + m <= n; i++)
+		if (!strncasecmp(hay + i, needle, m))
+			return 1;
+	return 0;
+}
+
+/* The leads of a windowed rule that contain none of its keywords.  A match
+ * that begins with a lead holding a keyword is seen by the keyword pass, which
+ * asks PCRE2 for a partial match at the end of a write (and a keyword cut by
+ * the end of the write is held back as a keyword prefix); only the other
+ * leads need their own search.  Returns nonzero when out of memory. */
+static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char **leads,
+			   size_t nleads)
+{
+	r->scan_leads = rd_arena_alloc(a, (nleads + 1) * sizeof(*r->scan_leads));
+	if (!r->scan_leads)
+		return -1;
+	for (size_t k = 0; k < nleads; k++) {
+		int covered = 0;
+		for (size_t j = 0; j < d->nkeywords && !covered; j++)
+			covered = contains_ci(leads[k], d->keywords[j]);
+		if (!covered)
+			r->scan_leads[r->nscan_leads++] = leads[k];
+	}
+	return 0;
+}
+
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
 {
 	*out = NULL;
@@ -130,6 +161,10 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	rs->cctx = rs->gctx ? pcre2_compile_context_create(rs->gctx) : NULL;
 	if (!rs->cctx)
 		goto fail;
+	/* LF newlines whatever PCRE2 was built with: '.' and the newline
+	 * analysis of the rules (rd_regex_may_match_newline) agree on what a
+	 * newline is. */
+	pcre2_set_newline(rs->cctx, PCRE2_NEWLINE_LF);
 
 	size_t n = in->nrules, ntail = 0;
 	rs->nrules = n;
@@ -158,7 +193,10 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 				src[i].holds = leads;
 				if (!src[i].nholds)
 					ntail++;
+				else if (uncovered_leads(&rs->arena, r, d, leads, src[i].nholds))
+					goto fail;
 			}
+			r->single_line = !rd_regex_may_match_newline(r->regex);
 		}
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->jitted, 0);
@@ -173,14 +211,17 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	if (!rs->tail_rules)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if (rs->rules[i].literal || rs->rules[i].anchored)
+		struct rd_rule *r = &rs->rules[i];
+		if (r->literal || r->anchored)
 			continue;
+		int g = rd_lead_group(r);
 		if (!src[i].nholds)
 			rs->tail_rules[rs->ntail++] = (uint32_t)i;
-		else if (rs->rules[i].prefix_max > rs->max_lead_window)
-			rs->max_lead_window = rs->rules[i].prefix_max;
+		else if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
+			rs->lead_window[g] = r->prefix_max;
 	}
-	atomic_init(&rs->leadix, NULL);
+	for (int g = 0; g < RD_LEAD_GROUPS; g++)
+		atomic_init(&rs->leadix[g], NULL);
 
 	/* Later definitions of an id replace earlier ones (a "+path" rule
 	 * source can override a built-in rule): the earlier one is disabled. */
@@ -249,12 +290,21 @@ fail:
 
 #define RD_LEADIX_NONE ((struct rd_kwindex *)1)
 
-struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs)
+int rd_lead_group(const struct rd_rule *r)
 {
-	struct rd_kwindex *ix = atomic_load_explicit(&rs->leadix, memory_order_acquire);
+	int g = r->single_line ? 0 : RD_LEADS_MULTILINE;
+	for (uint32_t k = 0; k < r->nscan_leads; k++)
+		if (strlen(r->scan_leads[k]) < 4)
+			g |= RD_LEADS_SHORT;
+	return g;
+}
+
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs, int group)
+{
+	struct rd_kwindex *ix = atomic_load_explicit(&rs->leadix[group], memory_order_acquire);
 	if (__builtin_expect(ix != NULL, 1))
 		return ix == RD_LEADIX_NONE ? NULL : ix;
-	/* Leads as keywords of their rules: windowed rules with leads only. */
+	/* The leads as keywords of their rules. */
 	struct rd_kw_source *src = rd_mem_calloc((rs->nrules + 1) * sizeof(*src));
 	ix = rd_arena_alloc(&rs->arena, sizeof(*ix));
 	size_t nleads = 0;
@@ -262,18 +312,18 @@ struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs)
 		struct rd_rule *r = &rs->rules[i];
 		if (r->literal || r->anchored || r->disabled)
 			continue;
-		const char **leads;
-		size_t n = rd_regex_literal_leads(&rs->arena, r->regex, &leads);
-		src[i].keywords = leads;
-		src[i].nkeywords = n;
-		nleads += n;
+		if (!r->nscan_leads || rd_lead_group(r) != group)
+			continue;
+		src[i].keywords = r->scan_leads;
+		src[i].nkeywords = r->nscan_leads;
+		nleads += r->nscan_leads;
 	}
 	struct rd_kwindex *result = RD_LEADIX_NONE;
 	if (src && ix && nleads && rd_kwindex_build(ix, &rs->arena, src, rs->nrules, NULL, 0) == 0)
 		result = ix;
 	rd_mem_free(src);
 	struct rd_kwindex *expected = NULL;
-	if (!atomic_compare_exchange_strong_explicit(&rs->leadix, &expected, result, memory_order_acq_rel,
+	if (!atomic_compare_exchange_strong_explicit(&rs->leadix[group], &expected, result, memory_order_acq_rel,
 						     memory_order_acquire))
 		result = expected; /* another thread built it first (its memory stays in the arena) */
 	return result == RD_LEADIX_NONE ? NULL : result;
