@@ -302,14 +302,19 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	}
 	size_t n = 0, g = 0;
 	if (builtin) {
+		/* The prebuilt index leaves out the opt-in rules (redact-rulec):
+		 * usable unless one of them is enabled. */
+		int base_usable = 1;
 		for (size_t i = 0; i < rd_builtin_nrules; i++) {
 			disabled[n] = !rule_enabled(&cx->cfg, &rd_builtin_rules[i]);
+			if (!disabled[n] && (rd_builtin_rules[i].flags & RD_RULE_OPT_IN))
+				base_usable = 0;
 			rules[n++] = &rd_builtin_rules[i];
 		}
 		for (size_t i = 0; i < rd_builtin_nglobal; i++)
 			globals[g++] = &rd_builtin_global[i];
-		in.base = rd_builtin_kwindex;
-		in.nbase = rd_builtin_nrules;
+		in.base = base_usable ? rd_builtin_kwindex : NULL;
+		in.nbase = base_usable ? rd_builtin_nrules : 0;
 	}
 	for (size_t s = 0; s < nloaded; s++) {
 		for (size_t i = 0; i < loaded[s]->nrules; i++) {

@@ -249,9 +249,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
 				      (uint32_t)in->nbase);
 	if (rc == RD_KW_INCOMPATIBLE) {
-		/* One index of everything: the built-in keywords too. */
-		for (size_t i = 0; i < n; i++)
-			src[i].nkeywords = in->rules[i]->nkeywords;
+		/* One index of every enabled rule, the built-in ones too. */
+		for (size_t i = 0; i < n; i++) {
+			int off = rs->rules[i].disabled;
+			src[i].nkeywords = off ? 0 : in->rules[i]->nkeywords;
+			if (off)
+				src[i].nholds = 0;
+		}
 		rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n, NULL, 0);
 	}
 	if (rc) {

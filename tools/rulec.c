@@ -87,6 +87,12 @@ static int emit_index(FILE *f, struct rd_rule_defs *d)
 {
 	struct rd_kw_source *src = calloc(d->nrules + 1, sizeof(*src));
 	for (size_t i = 0; i < d->nrules; i++) {
+		/* Opt-in rules (private-ip) stay out: off by default, their
+		 * keywords ("10.0") would cost every process a keyword hit per
+		 * version number.  A configuration that enables one builds its
+		 * own index at start (context.c). */
+		if (d->rules[i].flags & RD_RULE_OPT_IN)
+			continue;
 		src[i].keywords = d->rules[i].keywords;
 		src[i].nkeywords = d->rules[i].nkeywords;
 		int anchored;
