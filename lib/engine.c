@@ -371,33 +371,60 @@ static void sort_spans(struct rd_span *s, size_t n)
 	}
 }
 
-/* Matches that may be in progress at the end of a write that stops mid-line,
- * which the keyword pass cannot see: their keyword has not arrived yet.
+/* The start of the last line of buf[lo..len): just past its last newline,
+ * or lo. */
+static size_t last_line_start(const uint8_t *buf, size_t len, size_t lo)
+{
+	const uint8_t *nl = lo < len ? memrchr(buf + lo, '\n', len - lo) : NULL;
+	return nl ? (size_t)(nl - buf) + 1 : lo;
+}
+
+/* Bytes before `from` whose partial checks are repeated anyway: a lead cut
+ * by the end of the previous write was held back (rescanned), this only
+ * adds certainty for lookbehinds at the boundary. */
+#define RD_RECHECK_MARGIN 16
+
+/* Matches that may be in progress at the end of a write, which the keyword
+ * pass cannot see: their keyword has not arrived yet.
  *  - Windowed rules without a literal lead (the keyword may come after the
  *    start of the secret, New Relic's ...NRAL): PCRE2 is asked for a
  *    partial match over the rule's window.
  *  - Windowed rules with leads ("https://", "-----BEGIN") that hold none of
  *    their keywords: a lead in the last window bytes may start such a match.
- * Rules whose matches never contain a newline (most of them) are searched
- * from the last newline of the buffer only: a match in progress at its end
- * cannot begin before it.  After a write that ends in a newline nothing is
- * searched (none of these rules matches across one at its start, and most
- * writes end in one). */
+ * Where the search starts:
+ *  - Not before `from` (less a margin): every start before it was checked at
+ *    the end of the previous write, and a match attempt that neither matched
+ *    nor reached the end of that subject (PCRE2_PARTIAL_HARD) fails the same
+ *    way with more text after it.
+ *  - Rules whose matches never contain a newline (most of them): not before
+ *    the last newline, and not at all after a write that ends in one.  Only
+ *    the multi-line rules (a Kubernetes Secret's data before its kind) are
+ *    searched after every write, over the new bytes only. */
 static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len,
 			    size_t from, struct rd_scan_result *res)
 {
-	const uint8_t *nl = memrchr(buf, '\n', len);
-	size_t line_start = nl ? (size_t)(nl - buf) + 1 : 0;
+	size_t seen = from > RD_RECHECK_MARGIN ? from - RD_RECHECK_MARGIN : 0;
+	int ends_line = buf[len - 1] == '\n';
+	size_t line_start = len; /* the start of the last line, computed once */
+	int have_line_start = 0;
+#define LINE_START()                                                                        \
+	(have_line_start ? line_start                                                       \
+			 : (have_line_start = 1,                                            \
+			    line_start = last_line_start(buf, len, seen)))
 	for (size_t t = 0; t < rs->ntail; t++) {
 		uint32_t ri = rs->tail_rules[t];
 		struct rd_rule *r = &rs->rules[ri];
 		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
 			continue;
+		if (r->single_line && ends_line)
+			continue;
 		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
-		if (start < from && from < len)
-			start = from > r->prefix_max ? from - r->prefix_max : 0;
-		if (r->single_line && start < line_start)
-			start = line_start;
+		if (start < seen)
+			start = seen;
+		if (r->single_line && start < LINE_START())
+			start = LINE_START();
+		if (start >= len)
+			continue;
 		pcre2_code *code = rd_rule_code(rs, r);
 		if (!code)
 			continue;
@@ -409,9 +436,13 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		uint32_t window = rs->lead_window[g];
 		if (!window)
 			continue;
+		if (!(g & RD_LEADS_MULTILINE) && ends_line)
+			continue;
 		size_t tstart = len > window ? len - window : 0;
-		if (!(g & RD_LEADS_MULTILINE) && tstart < line_start)
-			tstart = line_start;
+		if (tstart < seen)
+			tstart = seen;
+		if (!(g & RD_LEADS_MULTILINE) && tstart < LINE_START())
+			tstart = LINE_START();
 		if (tstart >= len)
 			continue;
 		const struct rd_kwindex *lx = rd_ruleset_leads(rs, g);
@@ -442,6 +473,7 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		}
 	}
 	return 0;
+#undef LINE_START
 }
 
 int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t from,
@@ -472,7 +504,7 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 			}
 		}
 	}
-	if ((flags & RD_SCAN_PARTIAL) && len && buf[len - 1] != '\n') {
+	if ((flags & RD_SCAN_PARTIAL) && len) {
 		rc = scan_in_progress(rs, sc, buf, len, from, res);
 		if (rc)
 			return rc;

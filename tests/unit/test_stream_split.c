@@ -20,6 +20,9 @@ static const char *const builtin_texts[] = {
 	"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\n",
 	"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Zq3v5Yk8n9hQx2mJ7pL4sT6wR1cV8bN3fG5hK9jD2aE7uI0\noP4lM6nB8vC1xZ3qW5eR7tY9uI2oP4aS6dF8gH0jK2lL4zX6cV8bN0mQ1wE3rT5y\n-----END RSA PRIVATE KEY-----\n",
 	"DB_PASSWORD=Tr0ub4dor&3xyz\n",
+	/* kubectl get secret -o yaml: the data comes before the kind */
+	"apiVersion: v1\ndata:\n  api-key: c2stbGl2ZS1hYmNkZWYwMTIzNDU2Nzg5\n  user: YWRtaW5pc3RyYXRvcg==\n"
+	"kind: Secret\nmetadata:\n  name: creds\ntype: Opaque\n",
 };
 
 static char *one_shot(redact_context *ctx, const char *text)
@@ -48,6 +51,23 @@ static void check_splits(redact_context *ctx, const char *text)
 		redact_stream_free(s);
 		free(c.p);
 	}
+	/* one line per write, as line-buffered stdio writes */
+	struct collect lc = {0};
+	redact_stream *ls;
+	assert_int_equal(redact_stream_create(ctx, collect_cb, &lc, &ls), 0);
+	for (const char *p = text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) + 1 : strlen(p);
+		assert_true(redact_stream_write(ls, p, l) >= 0);
+		p += l;
+	}
+	assert_true(redact_stream_flush(ls) >= 0);
+	if (!lc.p || strcmp(lc.p, expect)) {
+		print_error("linewise %s\n  expected %s\n  got      %s\n", text, expect, lc.p ? lc.p : "(null)");
+		fail();
+	}
+	redact_stream_free(ls);
+	free(lc.p);
 	/* one byte per write */
 	struct collect c = {0};
 	redact_stream *s;
