@@ -42,12 +42,15 @@ int main(int argc, char **argv)
 	       redact_rule_count(ctx), rounds);
 	printf("%-8s %26s %26s %26s %12s\n", "write", "libredact MB/s", "memchr MB/s", "memcpy MB/s",
 	       "ns/call");
-	static const size_t sizes[] = {100, 1024, 4096, 65536};
-	size_t only = argc > 3 ? (size_t)atol(argv[3]) : 0; /* one size, for profiling */
-	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+	/* A third argument measures that one write size (for profiling). */
+	size_t sizes[] = {100, 1024, 4096, 65536};
+	size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	if (argc > 3) {
+		sizes[0] = (size_t)atol(argv[3]);
+		nsizes = sizes[0] ? 1 : nsizes;
+	}
+	for (size_t si = 0; si < nsizes; si++) {
 		size_t ws = sizes[si];
-		if (only && ws != only)
-			continue;
 		double t_red[64], t_chr[64], t_cpy[64];
 		for (int r = 0; r < rounds && r < 64; r++) {
 			/* interleaved: one round of each, so machine noise hits all three */
