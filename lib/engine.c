@@ -411,13 +411,12 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 	(have_line_start ? line_start                                                       \
 			 : (have_line_start = 1,                                            \
 			    line_start = last_line_start(buf, len, seen)))
-	for (size_t t = 0; t < rs->ntail; t++) {
+	size_t ntail = ends_line ? rs->ntail_multiline : rs->ntail;
+	for (size_t t = 0; t < ntail; t++) {
 		uint32_t ri = rs->tail_rules[t];
 		struct rd_rule *r = &rs->rules[ri];
 		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
-			continue;
-		if (r->single_line && ends_line)
-			continue;
+			continue; /* (an id overridden by a later rule is disabled after the list is built) */
 		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
 		if (start < seen)
 			start = seen;

@@ -86,6 +86,7 @@ struct rd_ruleset {
 	 * (rd_engine_scan). */
 	uint32_t *tail_rules;
 	size_t ntail;
+	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
 	 * index of those that contain no keyword of their rule, built on the
 	 * first write that ends mid-line, finds the matches that may be in

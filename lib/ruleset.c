@@ -210,14 +210,24 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
 	if (!rs->tail_rules)
 		goto fail;
+	/* Multi-line tail rules first: after a write that ends in a newline
+	 * only they are checked (rd_engine_scan). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			struct rd_rule *r = &rs->rules[i];
+			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
+				continue;
+			rs->tail_rules[rs->ntail++] = (uint32_t)i;
+		}
+		if (pass == 0)
+			rs->ntail_multiline = rs->ntail;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct rd_rule *r = &rs->rules[i];
-		if (r->literal || r->anchored)
+		if (r->literal || r->anchored || !src[i].nholds)
 			continue;
 		int g = rd_lead_group(r);
-		if (!src[i].nholds)
-			rs->tail_rules[rs->ntail++] = (uint32_t)i;
-		else if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
+		if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
 			rs->lead_window[g] = r->prefix_max;
 	}
 	for (int g = 0; g < RD_LEAD_GROUPS; g++)
