@@ -5,22 +5,13 @@
  * match in progress that began before the last newline of the write, so its
  * search starts there instead of a whole window back.  The answer must never
  * be a wrong "no": every construct that is not understood answers "yes". */
+#include "rd_hex.h"
 #include "rd_rule.h"
 
 #include <string.h>
 
 enum { NO = 0, YES = 1, UNSURE = 2 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The code point of the escape at re[*i] (just after the backslash) when it
  * stands for one character; -1 for a class of characters (\d, \s, ...),
@@ -60,14 +51,14 @@ static long escape(const char *re, size_t *i, int *contains_nl)
 		long v = 0;
 		if (re[*i] == '{') {
 			(*i)++;
-			while (hexval(re[*i]) >= 0)
-				v = v * 16 + hexval(re[(*i)++]);
+			while (rd_hexval((unsigned char)re[*i]) >= 0)
+				v = v * 16 + rd_hexval((unsigned char)re[(*i)++]);
 			if (re[*i] == '}')
 				(*i)++;
 			return v;
 		}
-		for (int k = 0; k < 2 && hexval(re[*i]) >= 0; k++)
-			v = v * 16 + hexval(re[(*i)++]);
+		for (int k = 0; k < 2 && rd_hexval((unsigned char)re[*i]) >= 0; k++)
+			v = v * 16 + rd_hexval((unsigned char)re[(*i)++]);
 		return v;
 	}
 	case 'c':

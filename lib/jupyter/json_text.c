@@ -17,6 +17,7 @@
  * Secrets are matched on the decoded text, so one escaped by JSON (\", \\,
  * \n, \uXXXX) is still found; the replacement is encoded the way
  * jupyter_client encodes (json.dumps with ensure_ascii=False). */
+#include "../rd_hex.h"
 #include "jr.h"
 #include "rd_hooks.h"
 
@@ -159,16 +160,6 @@ int jr_json_get(const uint8_t *p, size_t n, const char *key, struct jr_token *va
 
 /* ---- decoding and encoding ---- */
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int hex4(const uint8_t *p, size_t left, uint32_t *v)
 {
@@ -176,7 +167,7 @@ static int hex4(const uint8_t *p, size_t left, uint32_t *v)
 		return -1;
 	uint32_t x = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
+		int h = rd_hexval((unsigned char)p[i]);
 		if (h < 0)
 			return -1;
 		x = x << 4 | (uint32_t)h;

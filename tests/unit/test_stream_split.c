@@ -30,6 +30,41 @@ static char *one_shot(redact_context *ctx, const char *text)
 	return redact_str(ctx, text, NULL);
 }
 
+/* The length of the next write of p: one line (as line-buffered stdio
+ * writes), or one byte. */
+static size_t line_len(const char *p)
+{
+	const char *e = strchr(p, '\n');
+	return e ? (size_t)(e - p) + 1 : strlen(p);
+}
+
+static size_t one_byte(const char *p)
+{
+	(void)p;
+	return 1;
+}
+
+/* The text written in the writes next() cuts comes out as expect. */
+static void check_chunked(redact_context *ctx, const char *text, const char *expect, const char *what,
+			  size_t (*next)(const char *))
+{
+	struct collect c = {0};
+	redact_stream *s;
+	assert_int_equal(redact_stream_create(ctx, collect_cb, &c, &s), 0);
+	for (const char *p = text; *p;) {
+		size_t l = next(p);
+		assert_true(redact_stream_write(s, p, l) >= 0);
+		p += l;
+	}
+	assert_true(redact_stream_flush(s) >= 0);
+	if (!c.p || strcmp(c.p, expect)) {
+		print_error("%s %s\n  expected %s\n  got      %s\n", what, text, expect, c.p ? c.p : "(null)");
+		fail();
+	}
+	redact_stream_free(s);
+	free(c.p);
+}
+
 static void check_splits(redact_context *ctx, const char *text)
 {
 	char *expect = one_shot(ctx, text);
@@ -51,36 +86,8 @@ static void check_splits(redact_context *ctx, const char *text)
 		redact_stream_free(s);
 		free(c.p);
 	}
-	/* one line per write, as line-buffered stdio writes */
-	struct collect lc = {0};
-	redact_stream *ls;
-	assert_int_equal(redact_stream_create(ctx, collect_cb, &lc, &ls), 0);
-	for (const char *p = text; *p;) {
-		const char *e = strchr(p, '\n');
-		size_t l = e ? (size_t)(e - p) + 1 : strlen(p);
-		assert_true(redact_stream_write(ls, p, l) >= 0);
-		p += l;
-	}
-	assert_true(redact_stream_flush(ls) >= 0);
-	if (!lc.p || strcmp(lc.p, expect)) {
-		print_error("linewise %s\n  expected %s\n  got      %s\n", text, expect, lc.p ? lc.p : "(null)");
-		fail();
-	}
-	redact_stream_free(ls);
-	free(lc.p);
-	/* one byte per write */
-	struct collect c = {0};
-	redact_stream *s;
-	assert_int_equal(redact_stream_create(ctx, collect_cb, &c, &s), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_true(redact_stream_write(s, text + i, 1) >= 0);
-	assert_true(redact_stream_flush(s) >= 0);
-	if (!c.p || strcmp(c.p, expect)) {
-		print_error("bytewise %s\n  expected %s\n  got      %s\n", text, expect, c.p ? c.p : "(null)");
-		fail();
-	}
-	redact_stream_free(s);
-	free(c.p);
+	check_chunked(ctx, text, expect, "linewise", line_len);
+	check_chunked(ctx, text, expect, "bytewise", one_byte);
 	free(expect);
 }
 
