@@ -102,13 +102,45 @@ static void drop(struct rd_file *e)
 	pthread_mutex_unlock(&files_lock);
 }
 
+static void release_locked(struct rd_file *e, FILE *f);
+
+/* The entry still describes where f writes: the same descriptor, and that
+ * descriptor still the same sink.  The class of a descriptor is cached and
+ * forgotten when it is closed or replaced (dup2, dup3, close, fclose...);
+ * an entry must follow, or output redirected away from a sink would still
+ * be redacted: bash runs `echo "$x" > app.cfg` as dup2(file, 1) and the
+ * stdout FILE it registered while fd 1 was the terminal, and the file
+ * received masked bytes. */
+static int still_valid(const struct rd_file *e, int fd, struct rd_fdinfo fi)
+{
+	if (fd != e->fd || fi.cls != e->fi.cls)
+		return 0;
+	return fi.cls != RD_FD_SINK || fi.sink == e->sink;
+}
+
 int rd_file_is_sink(FILE *f)
 {
 	if (!f)
 		return 0;
-	if (lookup(f))
-		return 1;
 	int fd = fileno(f);
+	struct rd_file *e = lookup(f);
+	if (e) {
+		struct rd_fdinfo fi = fd >= 0 ? rd_fd_info(fd) : (struct rd_fdinfo){RD_FD_PLAIN, 0, 0, 0};
+		if (still_valid(e, fd, fi))
+			return 1;
+		/* Redirected: what the stream still holds was put before, into this
+		 * FILE, so it goes into the buffer (glibc writes that to wherever the
+		 * descriptor points at the next flush), and the entry is dropped.
+		 * The FILE lock is recursive; the caller is about to take it anyway. */
+		flockfile(f);
+		if (lookup(f) == e) {
+			rd_depth++;
+			release_locked(e, f);
+			drop(e);
+			rd_depth--;
+		}
+		funlockfile(f);
+	}
 	if (fd < 0)
 		return 0; /* memory and cookie streams */
 	struct rd_fdinfo fi = rd_fd_info(fd);
