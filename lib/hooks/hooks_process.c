@@ -17,7 +17,7 @@ extern char **environ;
 RD_EXPORT int close(int fd)
 {
 	if (rd_ready())
-		rd_release_fd(fd);
+		rd_release_fd(fd, -1);
 	rd_fd_forget(fd);
 	return RD_REAL(close)(fd);
 }
@@ -27,7 +27,7 @@ RD_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		if (rd_ready() && atomic_load(&rd_held))
 			for (unsigned int fd = first; fd <= last && fd < RD_FD_CACHE; fd++)
-				rd_release_fd((int)fd);
+				rd_release_fd((int)fd, -1);
 		rd_fd_forget_range(first, last);
 	}
 	return RD_REAL(close_range)(first, last, flags);
@@ -39,7 +39,7 @@ RD_EXPORT void closefrom(int low)
 		low = 0;
 	if (rd_ready() && atomic_load(&rd_held))
 		for (int fd = low; fd < RD_FD_CACHE; fd++)
-			rd_release_fd(fd);
+			rd_release_fd(fd, -1);
 	rd_fd_forget_range((unsigned int)low, UINT_MAX);
 	RD_REAL(closefrom)(low);
 }
@@ -48,7 +48,7 @@ RD_EXPORT int dup2(int old, int new)
 {
 	if (old != new) {
 		if (rd_ready())
-			rd_release_fd(new);
+			rd_release_fd(new, old);
 		rd_fd_forget(new);
 	}
 	return RD_REAL(dup2)(old, new);
@@ -58,7 +58,7 @@ RD_EXPORT int dup3(int old, int new, int flags)
 {
 	if (old != new) {
 		if (rd_ready())
-			rd_release_fd(new);
+			rd_release_fd(new, old);
 		rd_fd_forget(new);
 	}
 	return RD_REAL(dup3)(old, new, flags);
@@ -76,7 +76,7 @@ static void file_ends(FILE *f)
 		rd_file_release(f, 1);
 		funlockfile(f);
 		if (fd >= 0)
-			rd_release_fd(fd);
+			rd_release_fd(fd, -1);
 	} else {
 		rd_file_release(f, 1);
 	}

@@ -138,6 +138,9 @@ struct rd_sink {
 	size_t owed_len, owed_cap;
 	int last_fd;
 	_Atomic uint64_t pending_since; /* CLOCK_MONOTONIC ns; 0: nothing held */
+	/* The FILE whose held bytes this stream took over at a flush
+	 * (rd_sink_adopt), while nothing else has been written since. */
+	_Atomic(const void *) owner;
 };
 extern struct rd_sink rd_sinks[RD_MAX_SINKS];
 int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe);
@@ -156,11 +159,19 @@ ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, voi
 /* Releases everything held back, for every sink and every FILE: before
  * exec, fork, spawn, exit, a read of stdin.  `why` names the event. */
 void rd_release_all(void);
-/* Releases what a sink reachable through fd holds (before close/dup2 of fd). */
-void rd_release_fd(int fd);
+/* Before close/dup2 of fd: releases what the sink fd refers to holds,
+ * unless the sink stays reachable through fd 0, 1, 2 or `also` (the
+ * descriptor dup2 copies; -1 for none). */
+void rd_release_fd(int fd, int also);
 /* Same for a sink by index, whatever this thread is doing (caller holds no
  * sink lock). */
 void rd_sink_release(int sink, int fd, int wait);
+/* A FILE on sink `sink` (through fd) was flushed by the program while its
+ * stream `st` held bytes back: the sink's stream takes them over (see
+ * sink.c).  rd_sink_return gives them back to that FILE if nothing else was
+ * written since (1), else leaves them (0).  Callers hold the FILE lock. */
+void rd_sink_adopt(int sink, int fd, struct rd_stream *st, const void *owner);
+int rd_sink_return(int sink, struct rd_stream *st, const void *owner);
 /* Cheap test: is anything held back anywhere? */
 extern _Atomic int rd_held;
 void rd_flusher_kick(void);
@@ -180,6 +191,14 @@ int rd_file_is_sink(FILE *f);
 void rd_file_absorb(FILE *f);
 /* Releases what is held for f into its buffer (fclose, freopen, exit). */
 void rd_file_release(FILE *f, int forget);
+/* Around the program's own fflush of f (caller holds the FILE lock):
+ * before, bytes a direct write() left held on the same sink go out ahead
+ * of the buffer; after, what f's stream holds moves to the sink's stream. */
+void rd_file_before_flush(FILE *f);
+void rd_file_flushed(FILE *f);
+/* The same for fflush(NULL): every FILE we know. */
+void rd_file_before_flush_all(void);
+void rd_file_flushed_all(void);
 void rd_file_release_all(int forget);
 /* Flusher support: the earliest deadline of a FILE's held bytes (0: none),
  * and releasing those older than `limit` ns (skips FILEs that are busy). */

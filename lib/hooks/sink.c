@@ -127,6 +127,8 @@ static int pay_owed(struct rd_sink *s, int fd, rd_write_fn wr, void *arg, int *e
 	return s->owed_len ? -1 : 0;
 }
 
+static void release_locked(struct rd_sink *s, int fd, int wait);
+
 /* Runs data through the sink's stream and writes the output.  Caller holds
  * the sink lock.  Returns the number of input bytes consumed, or -1. */
 static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channel, const uint8_t *data, size_t n,
@@ -167,6 +169,75 @@ static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channe
 	return (ssize_t)done;
 }
 
+/* ---- FILE streams flushed by the program ----
+ * glibc writes a FILE's buffer with an internal __write we never see, so a
+ * FILE's output is redacted on its way into the buffer, by the FILE's own
+ * stream (file.c), and bytes that could start a secret stay in that stream.
+ * When the program flushes the FILE (fflush, or any put on an unbuffered
+ * FILE such as stderr), those bytes would be on the descriptor without the
+ * library: ahead of whatever is written next through the descriptor or
+ * another FILE on it, and visible before the program goes on to wait for
+ * input.  Left in the FILE's stream they were neither: `printf("x"); fflush;
+ * write(1, "y")` came out as "yx", and bash's `printf "Password: "; read`
+ * on a terminal showed the prompt only after the input.  So the sink's
+ * stream takes them over, with their match state, as if write() had
+ * written them: the next write on the sink continues them (a secret cut
+ * between printf and write is still found), and every release of held
+ * descriptor output (flusher, input, close, dup2, fork, exec, exit) covers
+ * them.  If the same FILE writes next, it gets them back (rd_sink_return),
+ * so `echo -n a; echo b` split by bash's fflush calls is still one
+ * stream. */
+/* Streams change hands whole (buffer, held bytes, match state).  The one
+ * handed back in exchange holds nothing, but its context is the tail of
+ * other output: stale where it goes, and a rescan of it masked bytes of the
+ * next write as the remainder of a "secret" that was never printed. */
+static void swap_streams(struct rd_stream *a, struct rd_stream *b)
+{
+	struct rd_stream t = *a;
+	*a = *b;
+	*b = t;
+	b->ctx_len = 0;
+	b->rescan = 0;
+	b->ncarry = 0;
+}
+
+void rd_sink_adopt(int sink, int fd, struct rd_stream *st, const void *owner)
+{
+	struct rd_sink *s = &rd_sinks[sink];
+	rd_depth++;
+	pthread_mutex_lock(&s->lock);
+	/* What the sink already holds was written earlier: it goes first. */
+	if (s->st.pend_len || s->owed_len || s->st.forced)
+		release_locked(s, -1, 1);
+	if (!s->st.pend_len && !s->st.forced) {
+		swap_streams(&s->st, st);
+		s->last_fd = fd;
+		atomic_store(&s->owner, owner);
+	}
+	note_pending(s);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+}
+
+int rd_sink_return(int sink, struct rd_stream *st, const void *owner)
+{
+	struct rd_sink *s = &rd_sinks[sink];
+	if (atomic_load(&s->owner) != owner)
+		return 0;
+	int back = 0;
+	rd_depth++;
+	pthread_mutex_lock(&s->lock);
+	if (atomic_load(&s->owner) == owner && !st->pend_len && !st->forced && !s->owed_len) {
+		swap_streams(st, &s->st);
+		atomic_store(&s->owner, NULL);
+		back = 1;
+	}
+	note_pending(s);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+	return back;
+}
+
 ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, rd_write_fn wr, void *arg)
 {
 	const char *channel = rd_channel_name(fi);
@@ -178,6 +249,7 @@ ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, r
 	rd_context_ensure_reloader(rd_ctx);
 	pthread_mutex_lock(&s->lock);
 	s->last_fd = fd;
+	atomic_store(&s->owner, NULL); /* held bytes adopted from a FILE now continue here */
 	int err;
 	ssize_t r = stream_write_locked(s, fd, channel, data, n, 0, wr, arg, &err);
 	note_pending(s);
@@ -276,6 +348,8 @@ static void release_locked(struct rd_sink *s, int fd, int wait)
 		struct pollfd p = {fd, POLLOUT, 0};
 		poll(&p, 1, 10);
 	}
+	if (!s->st.pend_len && !s->st.forced)
+		atomic_store(&s->owner, NULL);
 	note_pending(s);
 }
 
@@ -306,15 +380,47 @@ void rd_release_all(void)
 			release_sink(&rd_sinks[i], -1, 1);
 }
 
-void rd_release_fd(int fd)
+static int refers_to(int fd, const struct rd_sink *s)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return 0;
+	uint64_t dev = S_ISCHR(st.st_mode) ? 0 : (uint64_t)st.st_dev;
+	uint64_t ino = S_ISCHR(st.st_mode) ? (uint64_t)st.st_rdev : (uint64_t)st.st_ino;
+	return dev == (uint64_t)s->dev && ino == (uint64_t)s->ino;
+}
+
+/* A descriptor going away (close, or replaced by dup2) is not the sink
+ * going away.  Shells redirect a command with dup2 on fd 1 and undo it
+ * after; releasing the sink's held bytes there cut bash's
+ * `echo -n "$a" >&2; echo -n "$b" >&2` (and every loop printing with 2>&1)
+ * into two streams, and a secret split between them came out whole.  So
+ * when fd 0, 1, 2 or the descriptor dup2 copies still refers to the sink,
+ * the bytes stay held and are released through that one. */
+void rd_release_fd(int fd, int also)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
 	if (!atomic_load(&rd_held))
 		return;
 	struct rd_fdinfo fi = rd_fd_info(fd);
-	if (fi.cls == RD_FD_SINK && atomic_load(&rd_sinks[fi.sink].pending_since))
-		release_sink(&rd_sinks[fi.sink], fd, 1);
+	if (fi.cls != RD_FD_SINK || !atomic_load(&rd_sinks[fi.sink].pending_since))
+		return;
+	struct rd_sink *s = &rd_sinks[fi.sink];
+	const int others[] = {1, 2, 0, also};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		int o = others[i];
+		if (o == fd || !refers_to(o, s))
+			continue;
+		rd_depth++;
+		pthread_mutex_lock(&s->lock);
+		if (s->last_fd == fd || s->last_fd < 0)
+			s->last_fd = o;
+		pthread_mutex_unlock(&s->lock);
+		rd_depth--;
+		return;
+	}
+	release_sink(s, fd, 1);
 }
 
 /* ---- the flusher thread ----

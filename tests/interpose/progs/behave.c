@@ -435,6 +435,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		} else if (!strcmp(how, "cxx-like")) {
 			fwrite(text, 1, strlen(text), stdout);
+			fwrite("tail ", 1, 5, stdout);
 			putc('g', stdout);
 			putc('h', stdout);
 			putc('p', stdout);
