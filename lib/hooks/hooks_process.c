@@ -90,9 +90,14 @@ RD_EXPORT int fclose(FILE *f)
 	return RD_REAL(fclose)(f);
 }
 
+/* pclose waits for the command, which writes to the same sinks: what we
+ * hold was written before and goes first (popen released before starting
+ * it; bytes held since would come out after the command's last output). */
 RD_EXPORT int pclose(FILE *f)
 {
 	file_ends(f);
+	if (rd_ready())
+		rd_release_sinks();
 	return RD_REAL(pclose)(f);
 }
 
@@ -122,14 +127,14 @@ RD_EXPORT int fcloseall(void)
 RD_EXPORT pid_t fork(void)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	return RD_REAL(fork)();
 }
 
 static void before_new_image(void)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 }
 
 RD_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -245,12 +250,13 @@ RD_EXPORT FILE *popen(const char *cmd, const char *mode)
 }
 
 /* _exit does not flush stdio, and neither do we into it: what a FILE held
- * is lost exactly as the FILE's buffer is.  Descriptor-level bytes were
- * accepted by write() and must go out. */
+ * is lost exactly as the FILE's buffer is.  Descriptor-level bytes (and
+ * FILE bytes the program flushed) were accepted by write() and must go
+ * out. */
 RD_EXPORT void _exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	RD_REAL(_exit)(status);
 	__builtin_unreachable();
 }
@@ -258,7 +264,7 @@ RD_EXPORT void _exit(int status)
 RD_EXPORT void _Exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	RD_REAL(_Exit)(status);
 	__builtin_unreachable();
 }
@@ -266,7 +272,7 @@ RD_EXPORT void _Exit(int status)
 RD_EXPORT void quick_exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks(); /* quick_exit does not flush stdio either */
 	RD_REAL(quick_exit)(status);
 	__builtin_unreachable();
 }

@@ -156,9 +156,16 @@ ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, r
  * nested write from a signal handler): no hold-back, no state. */
 ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, void *arg, const char *channel,
 			 int length_preserving);
-/* Releases everything held back, for every sink and every FILE: before
- * exec, fork, spawn, exit, a read of stdin.  `why` names the event. */
+/* Releases everything held back, for every sink and every FILE: at exit
+ * and before a read of input that would wait. */
 void rd_release_all(void);
+/* Releases what the sinks hold (descriptor output, and FILE output the
+ * program flushed), not what FILE streams hold: before fork, exec, spawn,
+ * system, popen, pclose and _exit.  A FILE's held bytes belong with its
+ * buffer, which fork copies unflushed and exec, spawn and _exit leave
+ * unflushed too; releasing them there cut a secret in two (fork: the
+ * child printing the second half after the buffered first half). */
+void rd_release_sinks(void);
 /* Before close/dup2 of fd: releases what the sink fd refers to holds,
  * unless the sink stays reachable through fd 0, 1, 2 or `also` (the
  * descriptor dup2 copies; -1 for none). */

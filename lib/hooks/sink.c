@@ -368,16 +368,23 @@ void rd_sink_release(int sink, int fd, int wait)
 		release_sink(&rd_sinks[sink], fd, wait);
 }
 
-void rd_release_all(void)
+void rd_release_sinks(void)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
-	rd_file_release_all(0);
 	if (!atomic_load(&rd_held))
 		return;
 	for (int i = 0; i < RD_MAX_SINKS; i++)
 		if (__atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE) && atomic_load(&rd_sinks[i].pending_since))
 			release_sink(&rd_sinks[i], -1, 1);
+}
+
+void rd_release_all(void)
+{
+	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
+		return;
+	rd_file_release_all(0);
+	rd_release_sinks();
 }
 
 static int refers_to(int fd, const struct rd_sink *s)
@@ -530,8 +537,10 @@ static void prepare(void)
 {
 	if (atomic_load(&rd_state) != RD_READY)
 		return;
-	/* Held bytes go out once, from the parent, before the fork. */
-	rd_release_all();
+	/* Held bytes go out once, from the parent, before the fork.  Only the
+	 * descriptor-level ones: what a FILE holds is part of its buffer, which
+	 * the child inherits unflushed (rd_release_sinks). */
+	rd_release_sinks();
 	if (rd_depth > 0)
 		return; /* fork from inside a hook (a handler): locks may be ours */
 	pthread_mutex_lock(&flusher_lock);
