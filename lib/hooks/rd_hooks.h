@@ -214,8 +214,11 @@ void rd_file_release_due(uint64_t limit);
 
 /* ---- input (hooks_input.c) ---- */
 void rd_input_scan(int fd, const void *data, size_t n);
+/* Before a read of input (stdin as the session started, or a terminal):
+ * releases everything held if the read would wait.  want: bytes the stdio
+ * call needs from the FILE's buffer ((size_t)-1: a line). */
 void rd_before_input(int fd);
-void rd_before_input_file(FILE *f);
+void rd_before_input_file(FILE *f, size_t want);
 
 /* Keeps errno across our work; restore on every return path. */
 #define RD_SAVE_ERRNO int rd_saved_errno_ = errno
