@@ -149,6 +149,62 @@ RD_EXPORT char *fgets_unlocked(char *s, int n, FILE *f)
 	return r;
 }
 
+/* The _FORTIFY_SOURCE forms (a program built with -D_FORTIFY_SOURCE=2
+ * calls these when the size is not a constant): same as their plain
+ * forms; the real ones do the checking. */
+RD_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (!input_fd(fd))
+		return RD_REAL(__read_chk)(fd, buf, n, buflen);
+	rd_before_input(fd);
+	ssize_t r = RD_REAL(__read_chk)(fd, buf, n, buflen);
+	if (r > 0)
+		rd_input_scan(fd, buf, (size_t)r);
+	return r;
+}
+
+RD_EXPORT char *__fgets_chk(char *s, size_t size, int n, FILE *f)
+{
+	if (!input_file(f))
+		return RD_REAL(__fgets_chk)(s, size, n, f);
+	rd_before_input_file(f, WANT_LINE);
+	char *r = RD_REAL(__fgets_chk)(s, size, n, f);
+	if (r)
+		rd_input_scan(fileno(f), r, strlen(r));
+	return r;
+}
+
+RD_EXPORT char *__fgets_unlocked_chk(char *s, size_t size, int n, FILE *f)
+{
+	if (!input_file(f))
+		return RD_REAL(__fgets_unlocked_chk)(s, size, n, f);
+	rd_before_input_file(f, WANT_LINE);
+	char *r = RD_REAL(__fgets_unlocked_chk)(s, size, n, f);
+	if (r)
+		rd_input_scan(fileno(f), r, strlen(r));
+	return r;
+}
+
+RD_EXPORT size_t __fread_chk(void *p, size_t avail, size_t size, size_t n, FILE *f)
+{
+	if (!input_file(f))
+		return RD_REAL(__fread_chk)(p, avail, size, n, f);
+	rd_before_input_file(f, size && n ? size * n : 1);
+	size_t r = RD_REAL(__fread_chk)(p, avail, size, n, f);
+	rd_input_scan(fileno(f), p, r * size);
+	return r;
+}
+
+RD_EXPORT size_t __fread_unlocked_chk(void *p, size_t avail, size_t size, size_t n, FILE *f)
+{
+	if (!input_file(f))
+		return RD_REAL(__fread_unlocked_chk)(p, avail, size, n, f);
+	rd_before_input_file(f, size && n ? size * n : 1);
+	size_t r = RD_REAL(__fread_unlocked_chk)(p, avail, size, n, f);
+	rd_input_scan(fileno(f), p, r * size);
+	return r;
+}
+
 RD_EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
 {
 	if (!input_file(f))
@@ -224,6 +280,7 @@ RELEASE_HOOK(wint_t, fgetwc, (FILE *f), f, 1, (f))
 RELEASE_HOOK(wint_t, getwc, (FILE *f), f, 1, (f))
 RELEASE_HOOK(wint_t, getwchar, (void), stdin, 1, ())
 RELEASE_HOOK(wchar_t *, fgetws, (wchar_t *s, int n, FILE *f), f, WANT_LINE, (s, n, f))
+RELEASE_HOOK(wchar_t *, __fgetws_chk, (wchar_t *s, size_t size, int n, FILE *f), f, WANT_LINE, (s, size, n, f))
 RELEASE_HOOK(int, __isoc99_vscanf, (const char *fmt, va_list ap), stdin, WANT_LINE, (fmt, ap))
 RELEASE_HOOK(int, __isoc99_vfscanf, (FILE *f, const char *fmt, va_list ap), f, WANT_LINE, (f, fmt, ap))
 

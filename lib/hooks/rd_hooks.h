@@ -57,6 +57,12 @@ int __fwprintf_chk(FILE *f, int flag, const wchar_t *fmt, ...);
 int __vwprintf_chk(int flag, const wchar_t *fmt, va_list ap);
 int __vfwprintf_chk(FILE *f, int flag, const wchar_t *fmt, va_list ap);
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+char *__fgets_chk(char *s, size_t size, int n, FILE *f);
+char *__fgets_unlocked_chk(char *s, size_t size, int n, FILE *f);
+size_t __fread_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
+size_t __fread_unlocked_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
+wchar_t *__fgetws_chk(wchar_t *s, size_t size, int n, FILE *f);
 int __vswprintf_chk(wchar_t *s, size_t maxlen, int flag, size_t slen, const wchar_t *fmt, va_list ap);
 
 /* ---- real symbols (real.c), one field per entry of hooks.def ---- */
