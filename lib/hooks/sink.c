@@ -66,9 +66,16 @@ int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
 	return idx;
 }
 
-/* Writes until done or the first error (a short count is then final: the
- * stream takes back what did not go). */
-static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void *arg, int *err)
+/* Writes until done, the first error, or -- once at least `min` bytes are
+ * out -- the first short write (the stream takes back what did not go).
+ * A short write is how the kernel reports a blocking write interrupted by
+ * a signal after some bytes went out (write(2)): writing on would block
+ * again and hide the interruption from the program, which then hangs in
+ * write() instead of seeing the partial count (an alarm() timeout around
+ * a write to a stuck pipe).  `min` covers output that precedes the
+ * caller's own bytes (held bytes of earlier writes): a call must not
+ * return before one of its bytes is out, or it would report 0. */
+static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void *arg, int *err, size_t min)
 {
 	size_t w = 0;
 	*err = 0;
@@ -76,6 +83,8 @@ static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void
 		ssize_t r = wr(fd, p + w, n - w, arg);
 		if (r > 0) {
 			w += (size_t)r;
+			if (w < n && w >= min)
+				break;
 			continue;
 		}
 		*err = r < 0 ? errno : EIO;
@@ -121,7 +130,7 @@ static int pay_owed(struct rd_sink *s, int fd, rd_write_fn wr, void *arg, int *e
 {
 	if (!s->owed_len)
 		return 0;
-	size_t w = write_out(fd, s->owed, s->owed_len, wr, arg, err);
+	size_t w = write_out(fd, s->owed, s->owed_len, wr, arg, err, s->owed_len);
 	memmove(s->owed, s->owed + w, s->owed_len - w);
 	s->owed_len -= w;
 	return s->owed_len ? -1 : 0;
@@ -153,7 +162,15 @@ static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channe
 			*err = ENOMEM;
 			return done ? (ssize_t)done : -1;
 		}
-		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, err) : 0;
+		/* A release (no new data) writes everything; a write must get one
+		 * of its own bytes out: with length-preserving output they follow
+		 * the old held bytes one for one, otherwise the whole input counts
+		 * as consumed as soon as anything went (the rest is owed). */
+		const struct rd_stage *sg = &s->st.stage;
+		size_t min = !part ? out.len
+			     : sg->length_preserving ? (sg->old_pend < out.len ? sg->old_pend + 1 : out.len)
+						     : 1;
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, err, min) : 0;
 		const uint8_t *owed;
 		size_t owed_len;
 		size_t consumed = rd_stream_commit(&s->st, sc, w, &owed, &owed_len);
@@ -283,7 +300,11 @@ ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, voi
 			result = done ? (ssize_t)done : -1;
 			break;
 		}
-		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, &err) : 0;
+		/* Length-preserving output maps back to the input: a short write
+		 * returns its count.  Other output has nowhere to keep the rest. */
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, &err,
+					       st.stage.length_preserving ? 1 : out.len)
+				   : 0;
 		size_t consumed = rd_stream_commit(&st, sc, w, NULL, NULL);
 		rd_scratch_release(sc);
 		if (w < out.len) {
