@@ -735,11 +735,11 @@ def group_nonblock(ctx, rep):
     reordered; EAGAIN and partial counts as the kernel gives them."""
     behave = ctx.bin('behave')
 
-    def one(text):
-        name = 'nonblock[%s]' % text.kind
+    def one(text, args):
+        name = 'nonblock-%s[%s]' % ('small' if args[1] == '0' else 'large', text.kind)
         results = []
         for lib in (False, True):
-            live = Live(ctx, [behave, 'nonblock', '20000'], lib, env=text.env())
+            live = Live(ctx, [behave, 'nonblock'] + args, lib, env=text.env())
             # Nothing is read until the program saw the pipe full.
             if not live.wait_for('err', b'#full', 30, read=('err',)):
                 live.kill()
@@ -763,7 +763,9 @@ def group_nonblock(ctx, rep):
         rep.check(name + ' eagain', m and int(m.group(1)) > 0,
                   'no EAGAIN seen with the library: %s' % stats)
 
-    parallel(ctx, one, [(t,) for t in texts_for()])
+    # Small writes (records, some cut in the middle of the secret), and
+    # 100 writes of 200 texts each (partial writes cut them anywhere).
+    parallel(ctx, one, [(t, a) for t in texts_for() for a in (['20000', '0'], ['100', '200'])])
 
 
 def group_eintr(ctx, rep):

@@ -288,12 +288,26 @@ int main(int argc, char **argv)
 		fcntl(1, F_SETFL, fl | O_NONBLOCK);
 		long eagain = 0, partial = 0, calls = 0, first_full = 0;
 		char buf[256];
+		/* n2 > 0: large writes, n2 records of the text each (many secrets
+		 * per write, cut anywhere by partial writes). */
+		char *chunk = NULL;
+		size_t chunk_len = 0;
+		if (n2 > 0) {
+			size_t tl = strlen(text);
+			chunk = malloc(tl * (size_t)n2);
+			for (int k = 0; k < n2; k++)
+				memcpy(chunk + tl * (size_t)k, text, tl);
+			chunk_len = tl * (size_t)n2;
+		}
 		for (int i = 0; i < n1; i++) {
 			const char *parts[3];
 			size_t lens[3];
 			int np = 0;
 			int n = snprintf(buf, sizeof(buf), "R:%d:", i);
-			if (i % 3 == 0) {
+			if (chunk) {
+				parts[np] = buf, lens[np++] = (size_t)n;
+				parts[np] = chunk, lens[np++] = chunk_len;
+			} else if (i % 3 == 0) {
 				parts[np] = buf, lens[np++] = (size_t)n;
 				parts[np] = ta, lens[np++] = strlen(ta);
 				parts[np] = tb, lens[np++] = strlen(tb);
@@ -333,6 +347,7 @@ int main(int argc, char **argv)
 			}
 		}
 		report("stats eagain=%ld partial=%ld calls=%ld", eagain, partial, calls);
+		free(chunk);
 		return 0;
 	}
 	if (!strcmp(mode, "eintr")) {
@@ -370,14 +385,16 @@ int main(int argc, char **argv)
 		errno = 0;
 		ssize_t r1 = write(1, b, big);
 		int e1 = errno;
+		/* The retry of the rest: nothing fits, the signal interrupts it. */
+		size_t done = r1 > 0 ? (size_t)r1 : 0;
 		setitimer(ITIMER_REAL, &it, NULL);
 		errno = 0;
-		ssize_t r2 = write(1, b, 64);
+		ssize_t r2 = write(1, b + done, big - done);
 		int e2 = errno;
 		report("eintr partial=%zd errno=%d then=%zd errno=%d", r1, e1, r2, e2);
-		size_t done = r1 > 0 ? (size_t)r1 : 0;
+		if (r2 > 0)
+			done += (size_t)r2;
 		put_all(1, b + done, big - done);
-		put_all(1, b, 64);
 		free(b);
 		return 0;
 	}
