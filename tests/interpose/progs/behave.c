@@ -529,6 +529,30 @@ int main(int argc, char **argv)
 		report("splice=%zd", r);
 		return r == (ssize_t)strlen(text) ? 0 : 3;
 	}
+	if (!strcmp(mode, "splice-outoff")) {
+		/* stdout is a regular file: splice into it at an offset. */
+		int p[2];
+		if (pipe(p))
+			return 3;
+		raw(p[1], text, strlen(text));
+		loff_t off = 0;
+		ssize_t r = splice(p[0], NULL, 1, &off, strlen(text), 0);
+		report("splice=%zd off=%lld", r, (long long)off);
+		return r == (ssize_t)strlen(text) && off == r ? 0 : 3;
+	}
+	if (!strcmp(mode, "copy-file-range-outoff")) {
+		char path[] = "/tmp/behave-XXXXXX";
+		int f = mkstemp(path);
+		if (f < 0)
+			return 3;
+		unlink(path);
+		raw(f, text, strlen(text));
+		loff_t in = 0, out = 5;
+		write(1, "head:", 5);
+		ssize_t r = copy_file_range(f, &in, 1, &out, strlen(text), 0);
+		report("copy_file_range=%zd in=%lld out=%lld", r, (long long)in, (long long)out);
+		return r == (ssize_t)strlen(text) ? 0 : 3;
+	}
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;
 }
