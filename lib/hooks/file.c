@@ -90,6 +90,22 @@ static struct rd_file *add(FILE *f, int fd, struct rd_fdinfo fi)
 	return e;
 }
 
+/* fork: the table's lock is held across it (sink.c explains the order). */
+void rd_file_fork_prepare(void)
+{
+	pthread_mutex_lock(&files_lock);
+}
+
+void rd_file_fork_parent(void)
+{
+	pthread_mutex_unlock(&files_lock);
+}
+
+void rd_file_fork_child(void)
+{
+	pthread_mutex_init(&files_lock, NULL);
+}
+
 static void drop(struct rd_file *e)
 {
 	pthread_mutex_lock(&files_lock);

@@ -216,6 +216,9 @@ void rd_file_release_all(int forget);
 /* Flusher support: the earliest deadline of a FILE's held bytes (0: none),
  * and releasing those older than `limit` ns (skips FILEs that are busy). */
 uint64_t rd_file_next_deadline(uint64_t limit);
+void rd_file_fork_prepare(void);
+void rd_file_fork_parent(void);
+void rd_file_fork_child(void);
 void rd_file_release_due(uint64_t limit);
 
 /* ---- input (hooks_input.c) ---- */

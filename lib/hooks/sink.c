@@ -552,7 +552,36 @@ void rd_flusher_kick(void)
 	pthread_mutex_unlock(&flusher_lock);
 }
 
-/* ---- fork ---- */
+/* ---- fork ----
+ * Every lock another thread could hold at fork time is taken before it, so
+ * the child inherits consistent streams and tables, and let go after it.
+ * Things this gets right that a plain "lock every used sink" did not:
+ *  - parent() unlocks exactly the sinks prepare() locked.  A sink another
+ *    thread created meanwhile (its first write raced the fork) is `used` in
+ *    parent() but was never locked by us: unlocking it released that
+ *    thread's lock, a second writer entered the same stream, and output
+ *    came out garbled and unmasked (seen with threads starting to print
+ *    while the main thread forked: tests/interpose fork-threads).
+ *  - no sink is left out: one created after the scan (before we hold
+ *    sinks_add_lock) is locked on the next round, so in the child every
+ *    used sink's stream is whole and its lock ours.
+ *  - the order is the one other paths use: a sink lock, then
+ *    sinks_add_lock (classifying a descriptor inside release_locked), the
+ *    FILE table's lock, and flusher_lock last (note_pending kicks the
+ *    flusher with a sink lock held).  context.c's handlers (contexts and
+ *    reload locks, jit_fork_lock, urcu) run after these: pthread_atfork
+ *    runs prepare handlers in reverse order of registration, and the
+ *    context's are registered first (rd_context_create, then
+ *    rd_hooks_atfork_install).  A thread compiling a rule holds a sink
+ *    lock and then jit_fork_lock, so that one must come last.
+ *  - the state is per thread: a fork from inside a hook (a signal handler,
+ *    rd_depth > 0) locks nothing, and its parent() must not unlock what
+ *    another thread's fork, in progress at the same time, locked.
+ * In the child, the only thread left, the locks are initialised afresh. */
+
+_Static_assert(RD_MAX_SINKS <= 64, "fork_locked is a 64-bit mask");
+static __thread uint64_t fork_locked __attribute__((tls_model("initial-exec")));
+static __thread int fork_prepared __attribute__((tls_model("initial-exec")));
 
 static void prepare(void)
 {
@@ -564,31 +593,58 @@ static void prepare(void)
 	rd_release_sinks();
 	if (rd_depth > 0)
 		return; /* fork from inside a hook (a handler): locks may be ours */
+	uint64_t locked = 0;
+	for (;;) {
+		for (int i = 0; i < RD_MAX_SINKS; i++)
+			if (!(locked & (1ull << i)) && __atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE)) {
+				pthread_mutex_lock(&rd_sinks[i].lock);
+				locked |= 1ull << i;
+			}
+		pthread_mutex_lock(&sinks_add_lock);
+		/* Sinks are only ever added, at most RD_MAX_SINKS: this ends. */
+		int missed = 0;
+		for (int i = 0; i < RD_MAX_SINKS; i++)
+			if (rd_sinks[i].used && !(locked & (1ull << i)))
+				missed = 1;
+		if (!missed)
+			break;
+		pthread_mutex_unlock(&sinks_add_lock);
+	}
+	rd_file_fork_prepare();
 	pthread_mutex_lock(&flusher_lock);
-	for (int i = 0; i < RD_MAX_SINKS; i++)
-		if (rd_sinks[i].used)
-			pthread_mutex_lock(&rd_sinks[i].lock);
+	fork_locked = locked;
+	fork_prepared = 1;
 }
 
 static void parent(void)
 {
-	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+	if (!fork_prepared)
 		return;
-	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
-		if (rd_sinks[i].used)
-			pthread_mutex_unlock(&rd_sinks[i].lock);
+	uint64_t locked = fork_locked;
+	fork_prepared = 0;
+	fork_locked = 0;
 	pthread_mutex_unlock(&flusher_lock);
+	rd_file_fork_parent();
+	pthread_mutex_unlock(&sinks_add_lock);
+	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
+		if (locked & (1ull << i))
+			pthread_mutex_unlock(&rd_sinks[i].lock);
 }
 
 static void child(void)
 {
-	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+	if (!fork_prepared)
 		return;
-	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
-		if (rd_sinks[i].used)
-			pthread_mutex_unlock(&rd_sinks[i].lock);
+	uint64_t locked = fork_locked;
+	fork_prepared = 0;
+	fork_locked = 0;
+	for (int i = 0; i < RD_MAX_SINKS; i++)
+		if (locked & (1ull << i))
+			pthread_mutex_init(&rd_sinks[i].lock, NULL);
+	pthread_mutex_init(&sinks_add_lock, NULL);
+	rd_file_fork_child();
 	flusher_running = 0; /* the thread is not in the child; started again when needed */
-	pthread_mutex_unlock(&flusher_lock);
+	pthread_mutex_init(&flusher_lock, NULL);
 }
 
 void rd_hooks_atfork_install(void)
