@@ -41,12 +41,14 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&contexts_lock);
 	for (struct redact_context *cx = contexts; cx; cx = cx->next)
 		pthread_mutex_lock(&cx->reload_lock);
+	rd_jit_fork_prepare();
 	urcu_bp_before_fork();
 }
 
 static void atfork_parent(void)
 {
 	urcu_bp_after_fork_parent();
+	rd_jit_fork_parent();
 	for (struct redact_context *cx = contexts; cx; cx = cx->next)
 		pthread_mutex_unlock(&cx->reload_lock);
 	pthread_mutex_unlock(&contexts_lock);
@@ -55,6 +57,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	urcu_bp_after_fork_child();
+	rd_jit_fork_child();
 	atomic_fetch_add(&fork_gen, 1);
 	for (struct redact_context *cx = contexts; cx; cx = cx->next) {
 		pthread_mutex_unlock(&cx->reload_lock);

@@ -98,6 +98,11 @@ struct rd_ruleset_input {
  * caller keeps them.  err receives a message naming the rule. */
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize);
 void rd_ruleset_free(struct rd_ruleset *rs);
+/* Around fork (context.c's atfork handlers): no JIT compile or free in
+ * progress, so PCRE2's allocator lock is free in the child (ruleset.c). */
+void rd_jit_fork_prepare(void);
+void rd_jit_fork_parent(void);
+void rd_jit_fork_child(void);
 
 /* Compiles every rule and allowlist now (reloads and rule checks do this
  * off the hot path so that a broken file never replaces a working set). */
