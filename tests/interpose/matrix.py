@@ -939,7 +939,40 @@ def group_fork_threads(ctx, rep):
             rep.fail(name, 'the secret is in the output')
         rep.check(name, not missing, 'child records missing or broken: %s' % missing[:10])
 
+    # 300 extra rules, each compiled on the first hit of its keyword: many
+    # JIT compiles in every thread of every process.
+    nstress = 300
+    stress = os.path.join(ctx.tmp, 'stress-rules.yaml')
+    with open(stress, 'w') as f:
+        f.write('family: stress\nrules:\n')
+        for i in range(nstress):
+            f.write("  - id: stress-%03d\n    description: stress rule %d\n    regex: 'zq%03dk_[a-z]{6}[0-9]{6}'\n"
+                    "    keywords: [zq%03dk_]\n" % (i, i, i, i))
+    stress_line = ' '.join('zq%03dk_abcdef123456' % i for i in range(nstress)) + '\n'
+
+    def compile_race(text, round_):
+        name = 'fork-during-rule-compile[%s]#%d' % (text.kind, round_)
+        nchild = 12
+        env = dict(text.env(), REDACT_PATTERNS='+' + stress, STRESS_LINE=stress_line)
+        res = run(ctx, [behave, 'fork-compile', str(nchild)], True, env=env, timeout=60)
+        leaked = set(re.findall(rb'zq(\d{3})k_abcdef123456', res.out))
+        if len(leaked) == nstress:
+            rep.fail(name, 'premise: the extra rules were not loaded (REDACT_PATTERNS=+%s)' % stress)
+            return
+        if res.timed_out or res.rc != 0:
+            rep.fail(name, 'exit %s%s' % (res.rc, ' (a child hung: deadlock?)' if res.timed_out else ''))
+            return
+        if leaked or (text.secret and text.secret.encode() in res.out):
+            rep.fail(name, 'secrets printed unmasked (rules %s; the text\'s secret: %s)'
+                     % (sorted(leaked)[:5], bool(text.secret and text.secret.encode() in res.out)))
+            return
+        body = masked_text(ctx, text)
+        missing = [c for c in range(nchild) if res.out.count(b'C%d:0:' % c + body) != 1]
+        rep.check(name, not missing, 'child records missing or broken: %s' % missing[:10])
+
     parallel(ctx, one, [(t,) for t in texts_for()])
+    # Each process compiles its rules once: many short processes.
+    parallel(ctx, compile_race, [(t, i) for t in texts_for(['aws', 'github', 'jwt', 'pem']) for i in range(15)])
 
 
 def group_atomic(ctx, rep):

@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,30 @@ static void *writer_thread(void *arg)
 		int n = snprintf(buf, sizeof(buf), "T%d:%d:%s", t, i, text);
 		put_all(1, buf, (size_t)n);
 	}
+	return NULL;
+}
+
+static _Atomic int stress_started;
+
+/* Through a FILE of its own: a FILE's output is redacted (and rules are
+ * compiled) under that FILE's lock only, which fork does not take, so
+ * these compiles run in parallel with each other and with fork().  Through
+ * write() they would not: a compile there happens under the sink's lock,
+ * which fork takes. */
+static void *stress_thread(void *arg)
+{
+	const char *stress = arg;
+	FILE *f = fdopen(dup(1), "w");
+	if (!f)
+		return NULL;
+	atomic_fetch_add(&stress_started, 1);
+	for (int i = 0; i < nrec; i++) {
+		if (stress)
+			fputs(stress, f);
+		fputs(text, f);
+		fflush(f);
+	}
+	fclose(f);
 	return NULL;
 }
 
@@ -279,6 +305,49 @@ int main(int argc, char **argv)
 		pthread_join(th[0], NULL);
 		pthread_join(th[1], NULL);
 		return 0;
+	}
+	if (!strcmp(mode, "fork-compile")) {
+		/* Rules are compiled (PCRE2 JIT) on the first hit of a keyword:
+		 * six threads print $STRESS_LINE (a keyword of each of many extra
+		 * rules) and the text at once, while the main thread forks children
+		 * that print them too (compiling in turn what was not compiled at
+		 * fork time).  A child forked during a compile must not hang.  The
+		 * children are forked in a burst as soon as the threads run, so
+		 * that many forks fall inside the parent's compiles. */
+		nrec = 20;
+		const char *stress = getenv("STRESS_LINE");
+		pthread_t th[6];
+		for (int t = 0; t < 6; t++)
+			pthread_create(&th[t], NULL, stress_thread, (void *)stress);
+		while (atomic_load(&stress_started) < 6)
+			sched_yield();
+		pid_t kids[256];
+		int nk = 0;
+		for (int c = 0; c < n1 && nk < 256; c++) {
+			pid_t p = fork();
+			if (p == 0) {
+				char buf[4096];
+				if (stress)
+					put_all(1, stress, strlen(stress));
+				int n = snprintf(buf, sizeof(buf), "C%d:0:%s", c, text);
+				put_all(1, buf, (size_t)n);
+				_exit(0);
+			}
+			if (p < 0) {
+				report("fork failed");
+				return 3;
+			}
+			kids[nk++] = p;
+		}
+		int bad = 0;
+		for (int k = 0; k < nk; k++) {
+			int st;
+			if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				bad = 1;
+		}
+		for (int t = 0; t < 6; t++)
+			pthread_join(th[t], NULL);
+		return bad ? 4 : 0;
 	}
 	if (!strcmp(mode, "nonblock")) {
 		/* stdout is a pipe the driver does not read until "#full".  Records
