@@ -1318,6 +1318,45 @@ def group_coverage(ctx, rep):
 
 
 # ---------------------------------------------------------------------------
+# Return values and errno
+
+def group_retvals(ctx, rep):
+    """Return values and errno of the output calls (progs/retvals.c) are the
+    same with the library as without: with the default masks, with masks
+    that change lengths (REDACT_MASK=label), and on a selected socket."""
+    prog = ctx.bin('retvals')
+
+    def one(text, label):
+        name = 'retvals%s[%s]' % ('-label' if label else '', text.kind)
+        env = text.env()
+        libenv = dict(env, REDACT_SOCKETS='all')
+        if label:
+            libenv['REDACT_MASK'] = 'label'
+        ref = run(ctx, [prog], False, env=env, sock=True)
+        got = run(ctx, [prog], True, env=libenv, sock=True)
+        rr, ref.err = reports(ref.err)
+        rg, got.err = reports(got.err)
+        if rr != rg:
+            diff = [(a, b) for a, b in zip(rr, rg) if a != b] or [(len(rr), len(rg))]
+            rep.fail(name, 'calls returned differently (without, with the library): %s' % diff[:6])
+            return
+        if len(rr) != 33:
+            rep.fail(name, 'premise: only %d calls reported' % len(rr))
+            return
+        if label:
+            s = text.secret.encode() if text.secret else None
+            for c in ('stdout', 'stderr', 'peer'):
+                if s and s in got.channels()[c]:
+                    rep.fail(name, 'the secret is in %s' % c)
+                    return
+            rep.ok(name)
+        else:
+            compare_runs(ctx, rep, name, text, ref, got)
+
+    parallel(ctx, one, [(t, l) for t in texts_for() for l in (False, True)])
+
+
+# ---------------------------------------------------------------------------
 # Groups and main
 
 GROUPS = {
@@ -1342,6 +1381,7 @@ GROUPS = {
     'sockets': group_sockets,
     'quiet': group_quiet,
     'coverage': group_coverage,
+    'retvals': group_retvals,
 }
 
 
