@@ -334,13 +334,39 @@ RD_EXPORT void redact_free(void *p)
 
 /* ---- rules and counters ---- */
 
+/* Rules that run: a set keeps disabled rules in place (built-in rule
+ * indexes are fixed by the prebuilt keyword index). */
+static size_t enabled_rules(const struct rd_ruleset *rs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rs->nrules; i++)
+		n += !rs->rules[i].disabled;
+	return n;
+}
+
+static uint64_t counter_value(redact_context *ctx, const char *id)
+{
+	uint64_t v = 0;
+	pthread_mutex_lock(&ctx->counters.lock);
+	for (struct rd_counter *c = ctx->counters.head; c; c = c->next)
+		if (!strcmp(c->id, id)) {
+			v = atomic_load(&c->matches);
+			break;
+		}
+	pthread_mutex_unlock(&ctx->counters.lock);
+	return v;
+}
+
 RD_EXPORT int redact_rule_count(redact_context *ctx)
 {
 	if (!ctx)
 		return REDACT_ERROR_INVALID;
+	int rc = rd_context_ensure_rules(ctx);
+	if (rc)
+		return rc;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(ctx);
-	int n = rs ? (int)rs->nrules : 0;
+	int n = rs ? (int)enabled_rules(rs) : 0;
 	rd_context_read_unlock();
 	return n;
 }
@@ -349,18 +375,25 @@ RD_EXPORT int redact_rule_get(redact_context *ctx, size_t index, redact_rule_inf
 {
 	if (!ctx || !info)
 		return REDACT_ERROR_INVALID;
-	int rc = REDACT_ERROR_NOT_FOUND;
+	int rc = rd_context_ensure_rules(ctx);
+	if (rc)
+		return rc;
+	rc = REDACT_ERROR_NOT_FOUND;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(ctx);
-	if (rs && index < rs->nrules) {
-		const struct rd_rule *r = &rs->rules[index];
+	for (size_t i = 0, k = 0; rs && i < rs->nrules; i++) {
+		const struct rd_rule *r = &rs->rules[i];
+		if (r->disabled || k++ != index)
+			continue;
 		memset(info, 0, sizeof(*info));
 		snprintf(info->id, sizeof(info->id), "%s", r->def->id);
 		snprintf(info->family, sizeof(info->family), "%s", r->def->family ? r->def->family : "");
-		info->matches = r->counter ? atomic_load(&r->counter->matches) : 0;
 		rc = 0;
+		break;
 	}
 	rd_context_read_unlock();
+	if (!rc)
+		info->matches = counter_value(ctx, info->id);
 	return rc;
 }
 

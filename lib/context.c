@@ -254,7 +254,7 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	in.report_arg = cx;
 	int rc = 0;
 	size_t cap = builtin ? rd_builtin_nrules : 0, gcap = builtin ? rd_builtin_nglobal : 0;
-	struct rd_rule_defs *loaded[16] = {0};
+	struct rd_rule_defs *loaded[17] = {0};
 	size_t nloaded = 0;
 	for (size_t i = 0; i < sl->n; i++) {
 		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
@@ -272,6 +272,20 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		cap += d->nrules;
 		gcap += d->nglobal;
 	}
+	/* Values of secret environment variables, as literal rules. */
+	{
+		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		if (!d) {
+			rc = REDACT_ERROR_NOMEM;
+			goto fail;
+		}
+		rd_rule_defs_init(d);
+		loaded[nloaded++] = d;
+		rc = rd_env_secret_rules(d, &cx->cfg);
+		if (rc)
+			goto fail;
+		cap += d->nrules;
+	}
 	const struct rd_rule_def **rules = rd_mem_alloc((cap + 1) * sizeof(*rules));
 	const struct rd_allowlist_def **globals = rd_mem_alloc((gcap + 1) * sizeof(*globals));
 	if (!rules || !globals) {
@@ -280,21 +294,40 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		rc = REDACT_ERROR_NOMEM;
 		goto fail;
 	}
+	/* All built-in rules, in their order (the prebuilt keyword index
+	 * refers to them by position), disabled ones flagged. */
+	uint8_t *disabled = rd_mem_calloc(cap + 1);
+	if (!disabled) {
+		rd_mem_free(rules);
+		rd_mem_free(globals);
+		rc = REDACT_ERROR_NOMEM;
+		goto fail;
+	}
 	size_t n = 0, g = 0;
 	if (builtin) {
-		for (size_t i = 0; i < rd_builtin_nrules; i++)
-			if (rule_enabled(&cx->cfg, &rd_builtin_rules[i]))
-				rules[n++] = &rd_builtin_rules[i];
+		/* The prebuilt index leaves out the opt-in rules (redact-rulec):
+		 * usable unless one of them is enabled. */
+		int base_usable = 1;
+		for (size_t i = 0; i < rd_builtin_nrules; i++) {
+			disabled[n] = !rule_enabled(&cx->cfg, &rd_builtin_rules[i]);
+			if (!disabled[n] && (rd_builtin_rules[i].flags & RD_RULE_OPT_IN))
+				base_usable = 0;
+			rules[n++] = &rd_builtin_rules[i];
+		}
 		for (size_t i = 0; i < rd_builtin_nglobal; i++)
 			globals[g++] = &rd_builtin_global[i];
+		in.base = base_usable ? rd_builtin_kwindex : NULL;
+		in.nbase = base_usable ? rd_builtin_nrules : 0;
 	}
 	for (size_t s = 0; s < nloaded; s++) {
-		for (size_t i = 0; i < loaded[s]->nrules; i++)
-			if (rule_enabled(&cx->cfg, &loaded[s]->rules[i]))
-				rules[n++] = &loaded[s]->rules[i];
+		for (size_t i = 0; i < loaded[s]->nrules; i++) {
+			disabled[n] = !rule_enabled(&cx->cfg, &loaded[s]->rules[i]);
+			rules[n++] = &loaded[s]->rules[i];
+		}
 		for (size_t i = 0; i < loaded[s]->nglobal; i++)
 			globals[g++] = &loaded[s]->global_allowlists[i];
 	}
+	in.disabled = disabled;
 	in.rules = rules;
 	in.nrules = n;
 	in.global = globals;
@@ -305,6 +338,7 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	rc = rd_ruleset_build(out, &in, err, errsize);
 	rd_mem_free(rules);
 	rd_mem_free(globals);
+	rd_mem_free(disabled);
 	if (rc)
 		goto fail;
 	nloaded = 0; /* owned by the set now */
@@ -322,6 +356,51 @@ fail:
 		rd_rule_defs_destroy(loaded[i]);
 		rd_mem_free(loaded[i]);
 	}
+	return rc;
+}
+
+static __thread int building_here;
+
+static int build_first(struct redact_context *cx)
+{
+	struct source_list *sl = rd_mem_alloc(sizeof(*sl));
+	if (!sl)
+		return REDACT_ERROR_NOMEM;
+	int builtin;
+	parse_sources(&cx->cfg, sl, &builtin);
+	char err[1024] = "";
+	struct rd_ruleset *rs = NULL;
+	int rc = build_ruleset(cx, sl, builtin, 0, &rs, err, sizeof(err));
+	if (rc) {
+		/* The preloaded library must keep redacting: fall back to the
+		 * built-in rules and say why. */
+		rd_diag(&cx->cfg, "rules", err);
+		rd_context_set_error(cx, err);
+		struct source_list none = {0};
+		char err2[256];
+		rc = build_ruleset(cx, &none, 1, 0, &rs, err2, sizeof(err2));
+	}
+	rd_mem_free(sl);
+	if (!rc)
+		atomic_store_explicit(&cx->current, rs, memory_order_release);
+	return rc;
+}
+
+int rd_context_ensure_rules(struct redact_context *cx)
+{
+	if (__builtin_expect(atomic_load_explicit(&cx->current, memory_order_acquire) != NULL, 1))
+		return 0;
+	/* A write from a signal handler that interrupted the first build on this
+	 * thread cannot wait for it. */
+	if (building_here)
+		return REDACT_ERROR_RULES;
+	building_here = 1;
+	pthread_mutex_lock(&cx->reload_lock);
+	int rc = 0;
+	if (!atomic_load(&cx->current))
+		rc = build_first(cx);
+	pthread_mutex_unlock(&cx->reload_lock);
+	building_here = 0;
 	return rc;
 }
 
@@ -450,21 +529,16 @@ int rd_context_create(struct redact_context **out, const struct rd_config *cfg, 
 	cx->has_external = sl->n > 0;
 	cx->sources_signature = sl->n ? sources_signature(sl) : 0;
 	struct rd_ruleset *rs = NULL;
-	int rc = build_ruleset(cx, sl, builtin, !lazy_reloader && sl->n > 0, &rs, err, errsize);
-	if (rc && lazy_reloader) {
-		/* The preloaded library must keep redacting: fall back to the
-		 * built-in rules and say why. */
-		rd_diag(&cx->cfg, "rules", err);
-		rd_context_set_error(cx, err);
-		struct source_list none = {0};
-		char err2[256];
-		rc = build_ruleset(cx, &none, 1, 0, &rs, err2, sizeof(err2));
-	}
+	int rc = 0;
+	if (!lazy_reloader)
+		rc = build_ruleset(cx, sl, builtin, sl->n > 0, &rs, err, errsize);
 	rd_mem_free(sl);
 	if (rc) {
 		rd_context_destroy(cx);
 		return rc;
 	}
+	/* The preloaded library builds its rule set on first use (most
+	 * processes of a container never print to a sink). */
 	atomic_store(&cx->current, rs);
 	pthread_mutex_lock(&contexts_lock);
 	cx->next = contexts;

@@ -1,8 +1,30 @@
 #include "rd_engine.h"
 #include "redact.h"
 
-#include <math.h>
 #include <string.h>
+
+/* log2 without libm: loading libm into every process costs start-up time
+ * for one function.  x = m * 2^e with m in [1, 2); ln(m) = 2 atanh(z) with
+ * z = (m - 1) / (m + 1) <= 1/3, whose series converges to double precision
+ * within 16 terms. */
+static double rd_log2(double x)
+{
+	int e = 0;
+	while (x >= 2.0) {
+		x *= 0.5;
+		e++;
+	}
+	while (x < 1.0) {
+		x *= 2.0;
+		e--;
+	}
+	double z = (x - 1.0) / (x + 1.0), z2 = z * z, term = z, sum = 0.0;
+	for (int k = 1; k < 34; k += 2) {
+		sum += term / k;
+		term *= z2;
+	}
+	return e + 2.0 * sum * 1.4426950408889634; /* 1/ln(2) */
+}
 
 double rd_entropy(const uint8_t *p, size_t n)
 {
@@ -11,14 +33,12 @@ double rd_entropy(const uint8_t *p, size_t n)
 	uint32_t count[256] = {0};
 	for (size_t i = 0; i < n; i++)
 		count[p[i]]++;
-	double h = 0.0, inv = 1.0 / (double)n;
-	for (int c = 0; c < 256; c++) {
-		if (count[c]) {
-			double f = count[c] * inv;
-			h -= f * log2(f);
-		}
-	}
-	return h;
+	/* H = log2(n) - (1/n) sum c log2(c) */
+	double sum = 0.0;
+	for (int c = 0; c < 256; c++)
+		if (count[c] > 1)
+			sum += count[c] * rd_log2((double)count[c]);
+	return rd_log2((double)n) - sum / (double)n;
 }
 
 int rd_is_mask_text(const uint8_t *p, size_t n)
@@ -69,8 +89,9 @@ static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
 		    grow((void **)&sc->searched, &c2, rs->nrules, sizeof(uint32_t)) ||
 		    grow((void **)&sc->flags, &c3, rs->nrules, sizeof(uint32_t)))
 			return REDACT_ERROR_NOMEM;
-		/* New stamps must not look valid: rd_mem memory is zeroed and gen
-		 * never wraps to 0 below. */
+		/* New stamps must not look valid: zero them all (gen never wraps
+		 * to 0 below, so a zero stamp is never current). */
+		memset(sc->stamp, 0, cap * sizeof(uint32_t));
 		sc->rules_cap = cap;
 	}
 	if (++sc->gen == 0) {
@@ -154,7 +175,10 @@ static int allowed(struct rd_scratch *sc, const struct rd_allowlist_def *lists, 
 				pcre2_code *c = codes ? codes->codes[k + j] : NULL;
 				if (!c || regex_hit)
 					continue;
-				pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+				if (sc->offset_limit != PCRE2_UNSET) {
+					pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
+					sc->offset_limit = PCRE2_UNSET;
+				}
 				int rc = pcre2_match(c, (PCRE2_SPTR)(buf + a), b - a, 0, 0, sc->md, sc->mc);
 				if (rc >= 0)
 					regex_hit = 1;
@@ -255,6 +279,8 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 		     size_t q, unsigned flags, struct rd_scan_result *res)
 {
 	struct rd_rule *r = &rs->rules[ri];
+	if (r->disabled)
+		return 0;
 	if (sc->stamp[ri] != sc->gen) {
 		sc->stamp[ri] = sc->gen;
 		sc->last_end[ri] = 0;
@@ -277,9 +303,8 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 		if (!code)
 			return 0;
 		/* A match context's offset limit is an error for code compiled
-		 * without PCRE2_USE_OFFSET_LIMIT, so every call sets it. */
-		pcre2_set_offset_limit(sc->mc, PCRE2_UNSET);
-		int rc = pcre2_match(code, buf, len, q, opts, sc->md, sc->mc);
+		 * without PCRE2_USE_OFFSET_LIMIT: anchored rules run with none. */
+		int rc = rd_match(r, code, buf, len, q, opts, sc, PCRE2_UNSET);
 		if (rc > 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 			size_t end = ov[1];
@@ -311,8 +336,7 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 	if (!code)
 		return 0;
 	while (start <= q) {
-		pcre2_set_offset_limit(sc->mc, q);
-		int rc = pcre2_match(code, buf, len, start, opts, sc->md, sc->mc);
+		int rc = rd_match(r, code, buf, len, start, opts, sc, q);
 		if (rc > 0) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 			size_t mstart = ov[0], mend = ov[1];
@@ -347,6 +371,110 @@ static void sort_spans(struct rd_span *s, size_t n)
 	}
 }
 
+/* The start of the last line of buf[lo..len): just past its last newline,
+ * or lo. */
+static size_t last_line_start(const uint8_t *buf, size_t len, size_t lo)
+{
+	const uint8_t *nl = lo < len ? memrchr(buf + lo, '\n', len - lo) : NULL;
+	return nl ? (size_t)(nl - buf) + 1 : lo;
+}
+
+/* Bytes before `from` whose partial checks are repeated anyway: a lead cut
+ * by the end of the previous write was held back (rescanned), this only
+ * adds certainty for lookbehinds at the boundary. */
+#define RD_RECHECK_MARGIN 16
+
+/* Matches that may be in progress at the end of a write, which the keyword
+ * pass cannot see: their keyword has not arrived yet.
+ *  - Windowed rules without a literal lead (the keyword may come after the
+ *    start of the secret, New Relic's ...NRAL): PCRE2 is asked for a
+ *    partial match over the rule's window.
+ *  - Windowed rules with leads ("https://", "-----BEGIN") that hold none of
+ *    their keywords: a lead in the last window bytes may start such a match.
+ * Where the search starts:
+ *  - Not before `from` (less a margin): every start before it was checked at
+ *    the end of the previous write, and a match attempt that neither matched
+ *    nor reached the end of that subject (PCRE2_PARTIAL_HARD) fails the same
+ *    way with more text after it.
+ *  - Rules whose matches never contain a newline (most of them): not before
+ *    the last newline, and not at all after a write that ends in one.  Only
+ *    the multi-line rules (a Kubernetes Secret's data before its kind) are
+ *    searched after every write, over the new bytes only. */
+static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len,
+			    size_t from, struct rd_scan_result *res)
+{
+	size_t seen = from > RD_RECHECK_MARGIN ? from - RD_RECHECK_MARGIN : 0;
+	int ends_line = buf[len - 1] == '\n';
+	size_t line_start = len; /* the start of the last line, computed once */
+	int have_line_start = 0;
+#define LINE_START()                                                                        \
+	(have_line_start ? line_start                                                       \
+			 : (have_line_start = 1,                                            \
+			    line_start = last_line_start(buf, len, seen)))
+	size_t ntail = ends_line ? rs->ntail_multiline : rs->ntail;
+	for (size_t t = 0; t < ntail; t++) {
+		uint32_t ri = rs->tail_rules[t];
+		struct rd_rule *r = &rs->rules[ri];
+		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
+			continue; /* (an id overridden by a later rule is disabled after the list is built) */
+		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
+		if (start < seen)
+			start = seen;
+		if (r->single_line && start < LINE_START())
+			start = LINE_START();
+		if (start >= len)
+			continue;
+		pcre2_code *code = rd_rule_code(rs, r);
+		if (!code)
+			continue;
+		int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
+		if (m == PCRE2_ERROR_PARTIAL)
+			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+	}
+	for (int g = 0; g < RD_LEAD_GROUPS; g++) {
+		uint32_t window = rs->lead_window[g];
+		if (!window)
+			continue;
+		if (!(g & RD_LEADS_MULTILINE) && ends_line)
+			continue;
+		size_t tstart = len > window ? len - window : 0;
+		if (tstart < seen)
+			tstart = seen;
+		if (!(g & RD_LEADS_MULTILINE) && tstart < LINE_START())
+			tstart = LINE_START();
+		if (tstart >= len)
+			continue;
+		const struct rd_kwindex *lx = rd_ruleset_leads(rs, g);
+		if (!lx)
+			continue;
+		if (grow((void **)&sc->hits, &sc->hits_cap, rd_kwindex_min_cap(lx) + 256, sizeof(*sc->hits)))
+			return REDACT_ERROR_NOMEM;
+		size_t pos = tstart;
+		while (pos < len) {
+			size_t nh = rd_kwindex_scan(lx, buf, len, tstart, &pos, sc->hits, sc->hits_cap);
+			for (size_t h = 0; h < nh; h++) {
+				size_t q = sc->hits[h].pos;
+				const uint32_t *rl;
+				uint32_t nr;
+				rd_kw_rules(lx, sc->hits[h].kw, &rl, &nr);
+				for (uint32_t i = 0; i < nr; i++) {
+					struct rd_rule *r = &rs->rules[rl[i]];
+					if (q + r->prefix_max < len || q >= res->hold)
+						continue; /* its keyword would be inside this buffer, or already held */
+					pcre2_code *code = rd_rule_code(rs, r);
+					if (!code)
+						continue;
+					int m = rd_match(r, code, buf, len, q, PCRE2_PARTIAL_HARD, sc, q);
+					if (m == PCRE2_ERROR_PARTIAL)
+						note_partial(res, q, rl[i]);
+				}
+			}
+		}
+	}
+	return 0;
+#undef LINE_START
+}
+
 int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t from,
 		   unsigned flags, struct rd_scan_result *res)
 {
@@ -362,10 +490,11 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 	while (pos < len) {
 		size_t nh = rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits, sc->hits_cap);
 		for (size_t h = 0; h < nh; h++) {
-			uint32_t kw = sc->hits[h].kw;
 			size_t q = sc->hits[h].pos;
-			const uint32_t *rl = rs->kw.kw_rules + rs->kw.kw_rule_first[kw];
-			for (uint32_t i = 0; i < rs->kw.kw_rule_count[kw]; i++) {
+			const uint32_t *rl;
+			uint32_t nr;
+			rd_kw_rules(&rs->kw, sc->hits[h].kw, &rl, &nr);
+			for (uint32_t i = 0; i < nr; i++) {
 				rc = eval_rule(rs, sc, rl[i], buf, len, q, flags, res);
 				if (rc)
 					return rc;
@@ -373,6 +502,11 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 					return 0;
 			}
 		}
+	}
+	if ((flags & RD_SCAN_PARTIAL) && len) {
+		rc = scan_in_progress(rs, sc, buf, len, from, res);
+		if (rc)
+			return rc;
 	}
 	if (flags & RD_SCAN_PARTIAL) {
 		size_t tail = rd_kwindex_prefix_tail(&rs->kw, buf, len);

@@ -76,7 +76,8 @@ static int cmp_kwtmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_source *rules, size_t nrules)
+int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_source *rules, size_t nrules,
+		     const struct rd_kwindex *base, uint32_t rule_offset)
 {
 	memset(ix, 0, sizeof(*ix));
 	size_t total = 0;
@@ -98,7 +99,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 			s[l] = 0;
 			tmp[n].lower = s;
 			tmp[n].len = (uint32_t)l;
-			tmp[n].rule = (uint32_t)r;
+			tmp[n].rule = (uint32_t)r + rule_offset;
 			n++;
 		}
 	}
@@ -110,21 +111,26 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower))
 			nkw++;
 	ix->nkw = nkw;
-	ix->kw = rd_arena_alloc(a, (nkw + 1) * sizeof(char *));
-	ix->kwlen = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
-	ix->kw_rule_first = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
-	ix->kw_rule_count = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
-	ix->kw_rules = rd_arena_alloc(a, (n + 1) * sizeof(uint32_t));
-	if (!ix->kw || !ix->kwlen || !ix->kw_rule_first || !ix->kw_rule_count || !ix->kw_rules)
+	const char **kw = rd_arena_alloc(a, (nkw + 1) * sizeof(char *));
+	uint32_t *kwlen = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	uint32_t *first = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	uint32_t *count = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
+	uint32_t *kwr = rd_arena_alloc(a, (n + 1) * sizeof(uint32_t));
+	if (!kw || !kwlen || !first || !count || !kwr)
 		goto out;
+	ix->kw = kw;
+	ix->kwlen = kwlen;
+	ix->kw_rule_first = first;
+	ix->kw_rule_count = count;
+	ix->kw_rules = kwr;
 	ix->minlen = nkw ? SIZE_MAX : 0;
 	size_t nrl = 0;
 	for (size_t i = 0, k = (size_t)-1; i < n; i++) {
 		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower)) {
 			k++;
-			ix->kw[k] = tmp[i].lower;
-			ix->kwlen[k] = tmp[i].len;
-			ix->kw_rule_first[k] = (uint32_t)nrl;
+			kw[k] = tmp[i].lower;
+			kwlen[k] = tmp[i].len;
+			first[k] = (uint32_t)nrl;
 			if (tmp[i].len < ix->minlen)
 				ix->minlen = tmp[i].len;
 			if (tmp[i].len > ix->maxlen)
@@ -132,19 +138,37 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		} else if (tmp[i].rule == tmp[i - 1].rule) {
 			continue; /* the same keyword twice in one rule */
 		}
-		ix->kw_rules[nrl++] = tmp[i].rule;
-		ix->kw_rule_count[k]++;
+		kwr[nrl++] = tmp[i].rule;
+		count[k]++;
 	}
 
-	/* Gram width and stride from the shortest keyword. */
-	switch (ix->minlen) {
-	case 0:
-	case 1:
-	case 2: ix->gram = 2; ix->stride = 1; break;
-	case 3: ix->gram = 3; ix->stride = 1; break;
-	case 4: ix->gram = 3; ix->stride = 2; break;
-	case 5: ix->gram = 4; ix->stride = 2; break;
-	default: ix->gram = 4; ix->stride = 3; break;
+	if (base) {
+		/* Extend the base: its gram and stride, its filter bits. */
+		if (nkw && ix->minlen < (size_t)(base->gram + base->stride - 1)) {
+			rc = RD_KW_INCOMPATIBLE;
+			goto out;
+		}
+		ix->base = base;
+		ix->kw_offset = (uint32_t)(base->kw_offset + base->nkw);
+		ix->gram = base->gram;
+		ix->stride = base->stride;
+		memcpy(ix->bitmap, base->bitmap, sizeof(ix->bitmap));
+		memcpy(ix->kwchar, base->kwchar, sizeof(ix->kwchar));
+		if (!nkw || base->minlen < ix->minlen)
+			ix->minlen = base->minlen;
+		if (base->maxlen > ix->maxlen)
+			ix->maxlen = base->maxlen;
+	} else {
+		/* Gram width and stride from the shortest keyword. */
+		switch (ix->minlen) {
+		case 0:
+		case 1:
+		case 2: ix->gram = 2; ix->stride = 1; break;
+		case 3: ix->gram = 3; ix->stride = 1; break;
+		case 4: ix->gram = 3; ix->stride = 2; break;
+		case 5: ix->gram = 4; ix->stride = 2; break;
+		default: ix->gram = 4; ix->stride = 3; break;
+		}
 	}
 	ix->gmask = ix->gram == 4 ? 0xffffffffu : ix->gram == 3 ? 0xffffffu : 0xffffu;
 	ix->fold = 0x20202020u & ix->gmask;
@@ -157,7 +181,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	for (size_t k = 0; k < nkw; k++) {
 		for (int j = 0; j < ix->stride; j++) {
 			uint8_t g4[4] = {0};
-			memcpy(g4, ix->kw[k] + j, (size_t)ix->gram);
+			memcpy(g4, kw[k] + j, (size_t)ix->gram);
 			uint32_t g = (load32(g4) & ix->gmask) | ix->fold;
 			tr[k * (size_t)ix->stride + (size_t)j] = (struct triple){g, (uint32_t)k, (uint32_t)j};
 		}
@@ -182,14 +206,14 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		goto out;
 	}
 	ix->slot_mask = tsize - 1;
-	ix->slots = rd_arena_alloc(a, tsize * sizeof(*ix->slots));
-	ix->entries = rd_arena_alloc(a, (ntr + 1) * sizeof(*ix->entries));
-	if (!ix->slots || !ix->entries) {
+	struct rd_kw_slot *slots = rd_arena_alloc(a, tsize * sizeof(*slots));
+	struct rd_kw_entry *entries = rd_arena_alloc(a, (ntr + 1) * sizeof(*entries));
+	if (!slots || !entries) {
 		rd_mem_free(tr);
 		goto out;
 	}
-	for (uint32_t s = 0; s < tsize; s++)
-		ix->slots[s].count = 0;
+	ix->slots = slots;
+	ix->entries = entries;
 	for (size_t i = 0; i < ntr;) {
 		size_t j = i;
 		while (j < ntr && tr[j].gram == tr[i].gram)
@@ -197,38 +221,66 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		uint32_t h = gram_hash(tr[i].gram);
 		ix->bitmap[h >> 6] |= 1ull << (h & 63);
 		uint32_t s = h & ix->slot_mask;
-		while (ix->slots[s].count)
+		while (slots[s].count)
 			s = (s + 1) & ix->slot_mask;
-		ix->slots[s] = (struct rd_kw_slot){tr[i].gram, (uint32_t)i, (uint32_t)(j - i)};
+		slots[s] = (struct rd_kw_slot){tr[i].gram, (uint32_t)i, (uint32_t)(j - i)};
 		if (j - i > ix->max_bucket)
 			ix->max_bucket = (uint32_t)(j - i);
 		for (size_t e = i; e < j; e++)
-			ix->entries[e] = (struct rd_kw_entry){tr[e].kw, tr[e].offset};
+			entries[e] = (struct rd_kw_entry){tr[e].kw, tr[e].offset};
 		i = j;
 	}
 	rd_mem_free(tr);
 
-	/* Proper prefixes, for the hold-back decision. */
-	size_t npre = 0;
+	/* Proper prefixes, for the hold-back decision; and every prefix of a
+	 * windowed rule's lead (the lead itself too: its keyword comes later). */
+	size_t npre = 0, maxhold = 0;
 	for (size_t k = 0; k < nkw; k++)
-		npre += ix->kwlen[k] - 1;
+		npre += kwlen[k] - 1;
+	for (size_t r = 0; r < nrules; r++)
+		for (size_t h = 0; h < rules[r].nholds; h++) {
+			size_t l = strlen(rules[r].holds[h]);
+			npre += l;
+			if (l + 1 > maxhold)
+				maxhold = l + 1;
+		}
+	if (maxhold > ix->maxlen)
+		ix->maxlen = maxhold;
 	uint64_t *pre = rd_mem_alloc((npre ? npre : 1) * sizeof(uint64_t));
 	if (!pre)
 		goto out;
 	size_t np = 0;
 	for (size_t k = 0; k < nkw; k++) {
-		for (const char *c = ix->kw[k]; *c; c++) {
+		for (const char *c = kw[k]; *c; c++) {
 			uint8_t b = (uint8_t)*c;
 			ix->kwchar[b] = 1;
 			if (b >= 'a' && b <= 'z')
 				ix->kwchar[b - 32] = 1;
 		}
-		for (uint32_t l = 1; l < ix->kwlen[k]; l++) {
+		for (uint32_t l = 1; l < kwlen[k]; l++) {
 			/* hash kw[0..l) read backwards, as rd_kwindex_prefix_tail sees it */
 			uint64_t h = 0;
 			for (uint32_t i = l; i-- > 0;)
-				h = h * PREFIX_BASE + (uint8_t)ix->kw[k][i] + 1;
+				h = h * PREFIX_BASE + (uint8_t)kw[k][i] + 1;
 			pre[np++] = prefix_key(h, l);
+		}
+	}
+	for (size_t r = 0; r < nrules; r++) {
+		for (size_t hi = 0; hi < rules[r].nholds; hi++) {
+			const char *hs = rules[r].holds[hi];
+			size_t hl = strlen(hs);
+			for (size_t i = 0; i < hl; i++) {
+				uint8_t b = rd_lower[(uint8_t)hs[i]];
+				ix->kwchar[b] = 1;
+				if (b >= 'a' && b <= 'z')
+					ix->kwchar[b - 32] = 1;
+			}
+			for (size_t l = 1; l <= hl; l++) {
+				uint64_t h = 0;
+				for (size_t i = l; i-- > 0;)
+					h = h * PREFIX_BASE + rd_lower[(uint8_t)hs[i]] + 1;
+				pre[np++] = prefix_key(h, l);
+			}
 		}
 	}
 	rd_sort(pre, np, sizeof(*pre), cmp_u64);
@@ -236,18 +288,19 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	while (psize < np * 2)
 		psize *= 2;
 	ix->prefix_mask = psize - 1;
-	ix->prefixes = rd_arena_alloc(a, psize * sizeof(uint64_t));
-	if (!ix->prefixes) {
+	uint64_t *prefixes = rd_arena_alloc(a, psize * sizeof(uint64_t));
+	if (!prefixes) {
 		rd_mem_free(pre);
 		goto out;
 	}
+	ix->prefixes = prefixes;
 	for (size_t i = 0; i < np; i++) {
 		if (i && pre[i] == pre[i - 1])
 			continue;
 		uint32_t s = (uint32_t)(pre[i] * 0x9E3779B97F4A7C15ull >> 40) & ix->prefix_mask;
-		while (ix->prefixes[s])
+		while (prefixes[s])
 			s = (s + 1) & ix->prefix_mask;
-		ix->prefixes[s] = pre[i];
+		prefixes[s] = pre[i];
 	}
 	rd_mem_free(pre);
 	rc = 0;
@@ -256,35 +309,74 @@ out:
 	return rc;
 }
 
-static inline size_t confirm(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t p,
-			     uint32_t g, struct rd_kw_hit *hits, size_t nh)
+/* Confirms a filter hit in one table (own keywords, or the base's). */
+static inline size_t confirm_in(const struct rd_kwindex *t, uint32_t id_offset, const uint8_t *buf, size_t len,
+				size_t from, size_t p, uint32_t g, struct rd_kw_hit *hits, size_t nh)
 {
-	uint32_t s = gram_hash(g) & ix->slot_mask;
+	uint32_t s = gram_hash(g) & t->slot_mask;
 	for (;;) {
-		const struct rd_kw_slot *sl = &ix->slots[s];
+		const struct rd_kw_slot *sl = &t->slots[s];
 		if (!sl->count)
 			return nh; /* hash collision in the bitmap only */
 		if (sl->gram == g) {
 			for (uint32_t e = sl->first; e < sl->first + sl->count; e++) {
-				const struct rd_kw_entry *en = &ix->entries[e];
+				const struct rd_kw_entry *en = &t->entries[e];
 				if (p < en->offset + from)
 					continue; /* starts before the region of interest */
 				size_t q = p - en->offset;
-				uint32_t kl = ix->kwlen[en->kw];
+				uint32_t kl = t->kwlen[en->kw];
 				if (q + kl > len)
 					continue;
-				const char *kw = ix->kw[en->kw];
+				const char *kw = t->kw[en->kw];
 				uint32_t i = 0;
 				while (i < kl && rd_lower[buf[q + i]] == (uint8_t)kw[i])
 					i++;
 				if (i == kl)
-					hits[nh++] = (struct rd_kw_hit){(uint32_t)q, en->kw};
+					hits[nh++] = (struct rd_kw_hit){(uint32_t)q, en->kw + id_offset};
 			}
 			return nh;
 		}
-		s = (s + 1) & ix->slot_mask;
+		s = (s + 1) & t->slot_mask;
 	}
 }
+
+/* Out of line: filter hits are rare, and inlining this into the scan loop
+ * made the compiler spill the loop's registers (measured: 11 -> 5
+ * instructions per byte of ML log). */
+__attribute__((noinline)) static size_t confirm(const struct rd_kwindex *ix, const uint8_t *buf, size_t len,
+						size_t from, size_t p, uint32_t g, struct rd_kw_hit *hits, size_t nh)
+{
+	if (ix->base)
+		nh = confirm_in(ix->base, ix->base->kw_offset, buf, len, from, p, g, hits, nh);
+	if (ix->nkw)
+		nh = confirm_in(ix, ix->kw_offset, buf, len, from, p, g, hits, nh);
+	return nh;
+}
+
+/* The filter loop for one stride S (a constant, so offsets are immediates):
+ * four checks per iteration, independent loads and hashes. */
+#define SCAN_LOOP(S)                                                                                \
+	while (p + 3 * (S) + 4 <= len && nh + 4 * reserve <= cap) {                                 \
+		uint32_t g0 = (load32(buf + p) & m) | fold;                                         \
+		uint32_t g1 = (load32(buf + p + (S)) & m) | fold;                                   \
+		uint32_t g2 = (load32(buf + p + 2 * (S)) & m) | fold;                               \
+		uint32_t g3 = (load32(buf + p + 3 * (S)) & m) | fold;                               \
+		uint64_t b = (bm[gram_hash(g0) >> 6] >> (gram_hash(g0) & 63)) |                     \
+			     (bm[gram_hash(g1) >> 6] >> (gram_hash(g1) & 63)) |                     \
+			     (bm[gram_hash(g2) >> 6] >> (gram_hash(g2) & 63)) |                     \
+			     (bm[gram_hash(g3) >> 6] >> (gram_hash(g3) & 63));                      \
+		if (__builtin_expect(b & 1, 0)) {                                                   \
+			if (bit_test(bm, gram_hash(g0)))                                            \
+				nh = confirm(ix, buf, len, from, p, g0, hits, nh);                  \
+			if (bit_test(bm, gram_hash(g1)))                                            \
+				nh = confirm(ix, buf, len, from, p + (S), g1, hits, nh);            \
+			if (bit_test(bm, gram_hash(g2)))                                            \
+				nh = confirm(ix, buf, len, from, p + 2 * (S), g2, hits, nh);        \
+			if (bit_test(bm, gram_hash(g3)))                                            \
+				nh = confirm(ix, buf, len, from, p + 3 * (S), g3, hits, nh);        \
+		}                                                                                   \
+		p += 4 * (S);                                                                       \
+	}
 
 size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t *pos,
 		       struct rd_kw_hit *hits, size_t cap)
@@ -294,37 +386,35 @@ size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t l
 	const uint32_t m = ix->gmask, fold = ix->fold;
 	const uint64_t *bm = ix->bitmap;
 	/* The most hits one check position can produce. */
-	const size_t RESERVE = ix->max_bucket;
-	if (!ix->nkw || cap < 4 * RESERVE) {
+	const size_t reserve = ix->max_bucket + (ix->base ? ix->base->max_bucket : 0);
+	if ((!ix->nkw && !ix->base) || cap < 4 * reserve) {
 		*pos = len;
 		return 0;
 	}
-	/* Main loop, four checks per iteration (independent loads and hashes
-	 * keep the core busy; see bench/keyword_scan). */
-	while (p + 3 * S + 4 <= len && nh + 4 * RESERVE <= cap) {
-		uint32_t g0 = (load32(buf + p) & m) | fold;
-		uint32_t g1 = (load32(buf + p + S) & m) | fold;
-		uint32_t g2 = (load32(buf + p + 2 * S) & m) | fold;
-		uint32_t g3 = (load32(buf + p + 3 * S) & m) | fold;
-		int b0 = bit_test(bm, gram_hash(g0)), b1 = bit_test(bm, gram_hash(g1));
-		int b2 = bit_test(bm, gram_hash(g2)), b3 = bit_test(bm, gram_hash(g3));
-		if (__builtin_expect(b0 | b1 | b2 | b3, 0)) {
-			if (b0)
-				nh = confirm(ix, buf, len, from, p, g0, hits, nh);
-			if (b1)
-				nh = confirm(ix, buf, len, from, p + S, g1, hits, nh);
-			if (b2)
-				nh = confirm(ix, buf, len, from, p + 2 * S, g2, hits, nh);
-			if (b3)
-				nh = confirm(ix, buf, len, from, p + 3 * S, g3, hits, nh);
-		}
-		p += 4 * S;
+	switch (S) {
+	case 1: SCAN_LOOP(1) break;
+	case 2: SCAN_LOOP(2) break;
+	default: SCAN_LOOP(3) break;
 	}
-	while (p + (size_t)ix->gram <= len && nh + RESERVE <= cap) {
-		uint8_t tail[4] = {0};
-		size_t avail = len - p < 4 ? len - p : 4;
-		memcpy(tail, buf + p, avail);
-		uint32_t g = (load32(tail) & m) | fold;
+	while (p + (size_t)ix->gram <= len && nh + reserve <= cap) {
+		/* The last check positions of a write (all of them in a short
+		 * one): a direct load while 4 bytes remain, else the bytes
+		 * assembled in a register (a 4-byte load of bytes just stored
+		 * one by one stalls store forwarding: it was half the cost of
+		 * a 17-byte write). */
+		uint32_t v;
+		if (p + 4 <= len) {
+			v = load32(buf + p);
+		} else {
+			v = 0;
+			for (size_t k = 0; p + k < len; k++) /* as load32 would read them */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				v |= (uint32_t)buf[p + k] << (8 * k);
+#else
+				v |= (uint32_t)buf[p + k] << (8 * (3 - k));
+#endif
+		}
+		uint32_t g = (v & m) | fold;
 		if (bit_test(bm, gram_hash(g)))
 			nh = confirm(ix, buf, len, from, p, g, hits, nh);
 		p += S;
@@ -335,9 +425,22 @@ size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t l
 	return nh;
 }
 
+static int has_prefix(const struct rd_kwindex *t, uint64_t key)
+{
+	if (!t->prefixes)
+		return 0;
+	uint32_t s = (uint32_t)(key * 0x9E3779B97F4A7C15ull >> 40) & t->prefix_mask;
+	while (t->prefixes[s]) {
+		if (t->prefixes[s] == key)
+			return 1;
+		s = (s + 1) & t->prefix_mask;
+	}
+	return 0;
+}
+
 size_t rd_kwindex_prefix_tail(const struct rd_kwindex *ix, const uint8_t *buf, size_t len)
 {
-	if (!ix->nkw || !len || !ix->kwchar[buf[len - 1]])
+	if ((!ix->nkw && !ix->base) || !len || !ix->kwchar[buf[len - 1]])
 		return 0; /* the common case: a write ending in '\n' or ' ' */
 	size_t maxl = ix->maxlen - 1 < len ? ix->maxlen - 1 : len;
 	size_t best = 0;
@@ -348,14 +451,8 @@ size_t rd_kwindex_prefix_tail(const struct rd_kwindex *ix, const uint8_t *buf, s
 			break; /* every byte of a keyword prefix is a keyword byte */
 		h = h * PREFIX_BASE + rd_lower[c] + 1;
 		uint64_t key = prefix_key(h, l);
-		uint32_t s = (uint32_t)(key * 0x9E3779B97F4A7C15ull >> 40) & ix->prefix_mask;
-		while (ix->prefixes[s]) {
-			if (ix->prefixes[s] == key) {
-				best = l;
-				break;
-			}
-			s = (s + 1) & ix->prefix_mask;
-		}
+		if (has_prefix(ix, key) || (ix->base && has_prefix(ix->base, key)))
+			best = l;
 	}
 	return best;
 }

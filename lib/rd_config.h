@@ -11,8 +11,8 @@ enum rd_mode { RD_MODE_MASK = 0, RD_MODE_BLOCK, RD_MODE_LOG_ONLY };
 enum rd_mask_style { RD_MASK_STARS = 0, RD_MASK_LABEL };
 enum rd_scope { RD_SCOPE_SINKS = 0, RD_SCOPE_STDIO };
 
-#define RD_PATH_MAX 4096
-#define RD_LIST_MAX 4096
+#define RD_PATH_MAX 1024
+#define RD_LIST_MAX 2048
 
 /*  X(env name, field, kind, default, min, max, secure)
  *  kind: BOOL, UINT (min..max), MODE, MASK, SCOPE, STR (string) */

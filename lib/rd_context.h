@@ -56,6 +56,9 @@ void rd_context_set_error(struct redact_context *cx, const char *msg);
 void rd_context_read_lock(void);
 void rd_context_read_unlock(void);
 struct rd_ruleset *rd_context_rules(struct redact_context *cx);
+/* Builds the rule set of a lazily created context (the preloaded library)
+ * on first use.  Call outside the read lock. */
+int rd_context_ensure_rules(struct redact_context *cx);
 
 /* ---- audit (audit.c) ---- */
 struct rd_audit_event {
@@ -109,6 +112,9 @@ struct rd_stream {
 	uint8_t forced_head[1024];
 	uint64_t offset; /* stream offset of buf[ctx_len] */
 	struct rd_stage stage;
+	/* The first bytes of context and pending live here, so a one-shot
+	 * redaction or a quiet stream never maps memory (rd_mem is mmap). */
+	uint8_t small[384];
 };
 
 struct rd_out {
@@ -148,5 +154,7 @@ extern const struct rd_rule_def rd_builtin_rules[];
 extern const size_t rd_builtin_nrules;
 extern const struct rd_allowlist_def rd_builtin_global[];
 extern const size_t rd_builtin_nglobal;
+/* The keyword index of rd_builtin_rules, prebuilt (NULL: build at run time). */
+extern const struct rd_kwindex *const rd_builtin_kwindex;
 
 #endif

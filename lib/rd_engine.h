@@ -23,6 +23,7 @@ struct rd_scratch {
 	pcre2_match_context *mc;
 	pcre2_jit_stack *jit_stack;
 	uint32_t match_limit;
+	PCRE2_SIZE offset_limit; /* what sc->mc holds now */
 	struct rd_kw_hit *hits;
 	size_t hits_cap;
 	struct rd_span *spans;
@@ -37,6 +38,21 @@ struct rd_scratch {
 	int busy;
 	int temporary; /* made for a re-entrant call, freed on release */
 };
+
+/* Runs a rule's regex: pcre2_jit_match when the rule has JIT code (it skips
+ * the option checks of pcre2_match, ~40% of a failing anchored evaluation),
+ * with the match context's offset limit set only when it changes. */
+static inline int rd_match(const struct rd_rule *r, const pcre2_code *code, const uint8_t *buf, size_t len,
+			   size_t start, uint32_t opts, struct rd_scratch *sc, PCRE2_SIZE offset_limit)
+{
+	if (sc->offset_limit != offset_limit) {
+		pcre2_set_offset_limit(sc->mc, offset_limit);
+		sc->offset_limit = offset_limit;
+	}
+	if (atomic_load_explicit(&r->jitted, memory_order_relaxed))
+		return pcre2_jit_match(code, buf, len, start, opts, sc->md, sc->mc);
+	return pcre2_match(code, buf, len, start, opts, sc->md, sc->mc);
+}
 
 /* The calling thread's scratch, or a temporary one if the thread's is in use
  * (a signal handler interrupted a hook).  NULL only if mmap fails. */

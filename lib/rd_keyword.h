@@ -33,23 +33,28 @@ struct rd_kw_slot {
 struct rd_kwindex {
 	int gram, stride;
 	uint32_t gmask, fold;
-	uint64_t bitmap[1024];
-	struct rd_kw_slot *slots;
+	uint64_t bitmap[1024];          /* with a base: the union of both filters */
+	/* An index may extend a prebuilt one (the built-in rules, generated at
+	 * build time): it then holds only its own keywords, numbered after the
+	 * base's, and lookups try both.  One level only. */
+	const struct rd_kwindex *base;
+	uint32_t kw_offset;             /* ids of own keywords start here */
+	const struct rd_kw_slot *slots;
 	uint32_t slot_mask;
 	uint32_t max_bucket; /* most entries of one slot: hits one check can add */
-	struct rd_kw_entry *entries;
-	/* keywords, lower-cased */
+	const struct rd_kw_entry *entries;
+	/* own keywords, lower-cased */
 	size_t nkw;
-	const char **kw;
-	uint32_t *kwlen;
-	/* keyword -> rules */
-	uint32_t *kw_rule_first, *kw_rule_count, *kw_rules;
-	size_t minlen, maxlen;
+	const char *const *kw;
+	const uint32_t *kwlen;
+	/* keyword -> rules (absolute rule indexes) */
+	const uint32_t *kw_rule_first, *kw_rule_count, *kw_rules;
+	size_t minlen, maxlen;          /* with a base: over both */
 	/* proper prefixes of keywords, for the hold-back decision at the end of a
 	 * stream write: a hash set of (hash, length) */
-	uint64_t *prefixes;
+	const uint64_t *prefixes;
 	uint32_t prefix_mask;
-	uint8_t kwchar[256]; /* bytes that occur in some keyword (folded) */
+	uint8_t kwchar[256]; /* bytes that occur in some keyword (folded); with a base: both */
 };
 
 struct rd_kw_hit {
@@ -61,9 +66,42 @@ struct rd_kw_hit {
 struct rd_kw_source {
 	const char *const *keywords;
 	size_t nkeywords;
+	/* strings whose prefixes (and themselves) are held back at the end of a
+	 * write, without being keywords: the leads of windowed rules */
+	const char *const *holds;
+	size_t nholds;
 };
 
-int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_source *rules, size_t nrules);
+/* Builds an index of the rules' keywords.  With a base, builds an index of
+ * only these rules, extending base: their keyword ids follow the base's and
+ * their rule indexes start at rule_offset.  Returns RD_KW_INCOMPATIBLE when
+ * a keyword is too short for the base's gram width and stride (the caller
+ * then builds one index of everything). */
+#define RD_KW_INCOMPATIBLE (-100)
+int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_source *rules, size_t nrules,
+		     const struct rd_kwindex *base, uint32_t rule_offset);
+
+/* Keyword text and rule list by id, whichever index holds it. */
+static inline const struct rd_kwindex *rd_kw_owner(const struct rd_kwindex *ix, uint32_t *kw)
+{
+	if (ix->base && *kw < ix->kw_offset)
+		return ix->base;
+	*kw -= ix->kw_offset;
+	return ix;
+}
+
+static inline void rd_kw_rules(const struct rd_kwindex *ix, uint32_t kw, const uint32_t **list, uint32_t *count)
+{
+	const struct rd_kwindex *o = rd_kw_owner(ix, &kw);
+	*list = o->kw_rules + o->kw_rule_first[kw];
+	*count = o->kw_rule_count[kw];
+}
+
+static inline const char *rd_kw_text(const struct rd_kwindex *ix, uint32_t kw)
+{
+	const struct rd_kwindex *o = rd_kw_owner(ix, &kw);
+	return o->kw[kw];
+}
 
 /* Scans check positions from *pos (first call: the start of the region of
  * interest, `from`) up to len, appending hits that start at or after `from`
@@ -80,7 +118,8 @@ size_t rd_kwindex_prefix_tail(const struct rd_kwindex *ix, const uint8_t *buf, s
 
 static inline size_t rd_kwindex_min_cap(const struct rd_kwindex *ix)
 {
-	return 4 * (size_t)ix->max_bucket + 4;
+	size_t b = ix->max_bucket + (ix->base ? ix->base->max_bucket : 0);
+	return 4 * b + 4;
 }
 
 extern const uint8_t rd_lower[256];

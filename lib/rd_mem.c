@@ -1,60 +1,230 @@
+/* rd_mem: the library's allocator (see rd_mem.h for why not malloc).
+ *
+ * Small blocks (up to 64 KiB) come from per-size-class free lists carved out
+ * of 256 KiB mmap'd slabs; larger ones are mapped one by one.  The free lists
+ * are lock-free stacks (a 48-bit pointer and a 16-bit tag in one 64-bit
+ * word, so a block popped and pushed back in between is noticed): no lock,
+ * so a signal handler that interrupts an allocation can allocate too, and
+ * only mmap ever enters the kernel.  Slabs are never unmapped, which is also
+ * what makes reading a block's link safe while another thread takes it.
+ *
+ * One mmap per allocation (the first version) cost thousands of
+ * mmap/munmap calls in a process that compiles many rules: PCRE2's compile
+ * and JIT temporaries come from here.
+ *
+ * Under Valgrind the blocks are announced with MALLOCLIKE/FREELIKE client
+ * requests, so memcheck still reports our leaks and invalid accesses. */
 #include "rd_mem.h"
 
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 
-/* Every block starts with a 16-byte header holding the mapping length, so
- * free and realloc need no lookup structure. */
-#define RD_MEM_HEADER 16
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define RD_VALGRIND 1
+#endif
+#endif
+#ifndef RD_VALGRIND
+#define VALGRIND_MALLOCLIKE_BLOCK(a, s, r, z) ((void)0)
+#define VALGRIND_FREELIKE_BLOCK(a, r) ((void)0)
+#define VALGRIND_MAKE_MEM_NOACCESS(a, s) ((void)0)
+#define VALGRIND_MAKE_MEM_UNDEFINED(a, s) ((void)0)
+#define VALGRIND_MAKE_MEM_DEFINED(a, s) ((void)0)
+#endif
 
-static size_t page_round(size_t n)
+/* Every block starts with this header (16 bytes, keeps 16-byte alignment). */
+struct hdr {
+	uint32_t cls;  /* size class, or LARGE */
+	uint32_t magic;
+	union {
+		size_t size;     /* in use: the size asked for (a LARGE mapping's
+				  * length follows from it) */
+		void *next;      /* a free small block: the next one (in the header, so
+				  * memcheck never sees a freed block written) */
+	} u;
+};
+
+#define HDR sizeof(struct hdr)
+#define MAGIC 0x72646d6du /* "rdmm" */
+#define LARGE 0xffffffffu
+#define MIN_SHIFT 5        /* 32-byte blocks */
+#define NCLASSES 12        /* 32 B .. 64 KiB */
+#define SLAB (256 * 1024)
+
+static _Atomic uint64_t heads[NCLASSES];
+
+static size_t class_size(unsigned c)
 {
-	const size_t page = 4096;
-	return (n + page - 1) & ~(page - 1);
+	return (size_t)1 << (c + MIN_SHIFT);
+}
+
+static int class_for(size_t size, unsigned *c)
+{
+	size_t need = size + HDR;
+	for (unsigned i = 0; i < NCLASSES; i++) {
+		if (need <= class_size(i)) {
+			*c = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+#define PTR_MASK ((1ull << 48) - 1)
+
+static void *top_ptr(uint64_t v)
+{
+	return (void *)(uintptr_t)(v & PTR_MASK);
+}
+
+static uint64_t top_make(void *p, uint64_t old)
+{
+	return ((old >> 48) + 1) << 48 | ((uint64_t)(uintptr_t)p & PTR_MASK);
+}
+
+static void **link_of(struct hdr *h)
+{
+	return &h->u.next;
+}
+
+static void push_chain(unsigned c, struct hdr *first, struct hdr *last)
+{
+	uint64_t old = atomic_load_explicit(&heads[c], memory_order_relaxed);
+	do {
+		*link_of(last) = top_ptr(old);
+	} while (!atomic_compare_exchange_weak_explicit(&heads[c], &old, top_make(first, old), memory_order_release,
+							 memory_order_relaxed));
+}
+
+static struct hdr *pop(unsigned c)
+{
+	uint64_t old = atomic_load_explicit(&heads[c], memory_order_acquire);
+	for (;;) {
+		struct hdr *h = top_ptr(old);
+		if (!h)
+			return NULL;
+		/* h may be taken by another thread right now: its memory stays mapped,
+		 * and the tag makes the CAS fail if so. */
+		void *next = *link_of(h);
+		if (atomic_compare_exchange_weak_explicit(&heads[c], &old, top_make(next, old), memory_order_acquire,
+							  memory_order_acquire))
+			return h;
+	}
+}
+
+static struct hdr *refill(unsigned c)
+{
+	char *slab = mmap(NULL, SLAB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slab == MAP_FAILED)
+		return NULL;
+	if ((uint64_t)(uintptr_t)slab + SLAB > PTR_MASK) { /* 5-level paging: no tagged pointers */
+		munmap(slab, SLAB);
+		return NULL;
+	}
+	size_t bs = class_size(c), n = SLAB / bs;
+	for (size_t i = 0; i < n; i++) {
+		struct hdr *h = (struct hdr *)(slab + i * bs);
+		h->cls = c;
+		h->magic = MAGIC;
+		*link_of(h) = i + 1 < n ? slab + (i + 1) * bs : NULL;
+	}
+	/* keep the first, give the others to the list */
+	if (n > 1)
+		push_chain(c, (struct hdr *)(slab + bs), (struct hdr *)(slab + (n - 1) * bs));
+	return (struct hdr *)slab;
+}
+
+static size_t large_len(size_t size)
+{
+	return (size + HDR + 4095) & ~(size_t)4095;
+}
+
+static void *alloc_large(size_t size)
+{
+	if (size > SIZE_MAX - HDR - 4096)
+		return NULL;
+	size_t len = large_len(size);
+	struct hdr *h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h == MAP_FAILED)
+		return NULL;
+	h->cls = LARGE;
+	h->magic = MAGIC;
+	h->u.size = size;
+	VALGRIND_MALLOCLIKE_BLOCK(h + 1, size, 0, 1);
+	return h + 1;
 }
 
 void *rd_mem_alloc(size_t size)
 {
-	if (size > SIZE_MAX - RD_MEM_HEADER - 4096)
-		return NULL;
-	size_t len = page_round(size + RD_MEM_HEADER);
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	*(size_t *)m = len;
-	return (char *)m + RD_MEM_HEADER;
+	unsigned c;
+	if (!class_for(size, &c))
+		return alloc_large(size);
+	struct hdr *h = pop(c);
+	if (!h)
+		h = refill(c);
+	if (!h)
+		return alloc_large(size); /* no slab: a mapping of its own */
+	h->u.size = size;
+	VALGRIND_MALLOCLIKE_BLOCK(h + 1, size, 0, 0);
+	return h + 1;
 }
 
 void *rd_mem_calloc(size_t size)
 {
-	return rd_mem_alloc(size); /* fresh anonymous mappings are zero-filled */
+	void *p = rd_mem_alloc(size);
+	if (p && ((struct hdr *)p - 1)->cls != LARGE)
+		memset(p, 0, size); /* recycled blocks are dirty; new mappings are zero */
+	return p;
 }
 
 void rd_mem_free(void *p)
 {
 	if (!p)
 		return;
-	char *m = (char *)p - RD_MEM_HEADER;
-	munmap(m, *(size_t *)m);
+	struct hdr *h = (struct hdr *)p - 1;
+	VALGRIND_FREELIKE_BLOCK(p, 0);
+	if (h->cls == LARGE) {
+		munmap(h, large_len(h->u.size));
+		return;
+	}
+	push_chain(h->cls, h, h);
 }
 
 void *rd_mem_realloc(void *p, size_t size)
 {
 	if (!p)
 		return rd_mem_alloc(size);
-	if (size > SIZE_MAX - RD_MEM_HEADER - 4096)
-		return NULL;
-	char *m = (char *)p - RD_MEM_HEADER;
-	size_t old = *(size_t *)m;
-	size_t len = page_round(size + RD_MEM_HEADER);
-	if (len == old)
+	struct hdr *h = (struct hdr *)p - 1;
+	size_t have = h->u.size;
+	if (h->cls == LARGE && size > 64 * 1024 && size <= SIZE_MAX - HDR - 4096) {
+		/* A big buffer growing: let the kernel move the pages. */
+		VALGRIND_FREELIKE_BLOCK(p, 0);
+		void *n = mremap(h, large_len(have), large_len(size), MREMAP_MAYMOVE);
+		if (n == MAP_FAILED) {
+			VALGRIND_MALLOCLIKE_BLOCK(p, have, 0, 1);
+			return NULL;
+		}
+		((struct hdr *)n)->u.size = size;
+		VALGRIND_MALLOCLIKE_BLOCK((struct hdr *)n + 1, size, 0, 1);
+		return (struct hdr *)n + 1;
+	}
+	if (h->cls != LARGE && size + HDR <= class_size(h->cls)) {
+		/* fits where it is; memcheck: the block now has the new size */
+		VALGRIND_FREELIKE_BLOCK(p, 0);
+		VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, 0);
+		if (size > have)
+			VALGRIND_MAKE_MEM_DEFINED(p, have);
+		h->u.size = size;
 		return p;
-	void *n = mremap(m, old, len, MREMAP_MAYMOVE);
-	if (n == MAP_FAILED)
+	}
+	void *n = rd_mem_alloc(size);
+	if (!n)
 		return NULL;
-	*(size_t *)n = len;
-	return (char *)n + RD_MEM_HEADER;
+	memcpy(n, p, have < size ? have : size);
+	rd_mem_free(p);
+	return n;
 }
 
 void *rd_mem_pcre2_alloc(size_t size, void *unused)
@@ -78,7 +248,7 @@ struct rd_arena_chunk {
 	char data[] __attribute__((aligned(16)));
 };
 
-#define RD_ARENA_CHUNK (64 * 1024)
+#define RD_ARENA_CHUNK (64 * 1024 - 64)
 
 void rd_arena_init(rd_arena *a)
 {
@@ -90,7 +260,7 @@ static struct rd_arena_chunk *chunk_new(size_t min)
 	size_t want = min + sizeof(struct rd_arena_chunk);
 	if (want < RD_ARENA_CHUNK)
 		want = RD_ARENA_CHUNK;
-	struct rd_arena_chunk *c = rd_mem_alloc(want);
+	struct rd_arena_chunk *c = rd_mem_calloc(want);
 	if (!c)
 		return NULL;
 	c->size = want - sizeof(struct rd_arena_chunk);

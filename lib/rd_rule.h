@@ -87,6 +87,11 @@ int rd_rules_load_path(struct rd_rule_defs *d, const char *path, char *err, size
 int rd_rules_load_string(struct rd_rule_defs *d, const char *name, const char *text, size_t len,
 			 char *err, size_t errsize);
 
+/* Literal rules for the values of environment variables named by
+ * REDACT_ENV_NAMES (env_secrets.c). */
+struct rd_config;
+int rd_env_secret_rules(struct rd_rule_defs *d, const struct rd_config *cfg);
+
 /* Checks that need no compilation: unique ids, keywords present and long
  * enough, values in range.  Compilation checks happen in rd_ruleset. */
 int rd_rules_validate(const struct rd_rule_defs *d, char *err, size_t errsize);
@@ -96,6 +101,13 @@ int rd_rules_validate(const struct rd_rule_defs *d, char *err, size_t errsize);
  * anchored at keyword hits), else 0. */
 int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords, size_t nkeywords);
 
+/* The literal strings every match of the regex begins with (its "leads",
+ * e.g. "-----BEGIN"), each at least 2 bytes; 0 when there is no such set.
+ * A stream holds back the end of a write that could be the start of a lead
+ * of a rule whose keyword comes later in its match, so the part of a secret
+ * before its keyword is never released before the keyword is seen. */
+size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out);
+
 /* Rewrites the pathological leading lazy prefix found in public rule sets
  * (field notes section 6): "[\w.-]{0,50}?" at the start of a regex, possibly
  * doubled inside "(?i:...)", only moves the start of the match (captures are
@@ -103,5 +115,10 @@ int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords,
  * Returns the rewritten regex allocated in the arena, or NULL when there is
  * nothing to strip. */
 char *rd_regex_strip_lazy_prefix(rd_arena *a, const char *regex);
+
+/* 0 when no match of the regex can contain a newline (decided from its text,
+ * compiled without PCRE2_DOTALL and with LF newlines); 1 when one may, or when
+ * the regex uses a construct the analysis does not understand. */
+int rd_regex_may_match_newline(const char *regex);
 
 #endif

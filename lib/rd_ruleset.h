@@ -47,23 +47,30 @@ enum rd_report_flags {
 
 struct rd_rule {
 	const struct rd_rule_def *def;
+	uint8_t disabled;          /* kept in the set (indexes are stable), never run */
 	const char *regex;         /* effective regex (pathological prefix removed) */
 	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
 	uint8_t literal;
 	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
+	uint8_t single_line;       /* no match can contain '\n' (rd_regex_may_match_newline) */
+	/* Leads of a windowed rule that contain none of its keywords: only these
+	 * can start a match in progress that the keyword pass cannot see. */
+	const char **scan_leads;
+	uint32_t nscan_leads;
 	const char *literal_value; /* literal rules: the exact bytes to mask */
 	size_t literal_len;
 	_Atomic(pcre2_code *) code;
+	_Atomic uint8_t jitted;    /* code has JIT code for both modes: call pcre2_jit_match */
 	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic int reported;
-	struct rd_counter *counter;
+	_Atomic(struct rd_counter *) counter; /* looked up on the first match */
 };
 
 typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, const char *detail);
 
 struct rd_ruleset {
 	rd_arena arena;
-	struct rd_rule_defs *owned[16];
+	struct rd_rule_defs *owned[17];
 	size_t nowned;
 	size_t nrules;
 	struct rd_rule *rules;
@@ -71,7 +78,25 @@ struct rd_ruleset {
 	const struct rd_allowlist_def *global;
 	size_t nglobal;
 	_Atomic(struct rd_allow_compiled *) global_allow;
+	struct rd_counters *counters;
 	uint32_t max_prefix;   /* largest prefix_max */
+	/* Windowed rules whose matches have no literal lead: their keyword may
+	 * come after the start of the secret (New Relic's ...NRAL), so at the
+	 * end of a write the engine asks PCRE2 whether a match is in progress
+	 * (rd_engine_scan). */
+	uint32_t *tail_rules;
+	size_t ntail;
+	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
+	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
+	 * index of those that contain no keyword of their rule, built on the
+	 * first write that ends mid-line, finds the matches that may be in
+	 * progress at the end of a write.  Four indexes, each with the window of
+	 * its rules (rd_lead_group): rules whose matches never span a newline
+	 * are searched from the last newline only, and short leads ("ey", "AP"),
+	 * which make a slow filter (2-byte grams at every byte), are kept apart
+	 * from long ones so that they do not slow the search of a long window. */
+	_Atomic(struct rd_kwindex *) leadix[4];
+	uint32_t lead_window[4];
 	uint32_t match_limit;
 	int use_jit;
 	rd_report_fn report;
@@ -83,9 +108,14 @@ struct rd_ruleset {
 struct rd_ruleset_input {
 	const struct rd_rule_def *const *rules; /* in priority order; later ids override earlier ones */
 	size_t nrules;
+	const uint8_t *disabled;       /* per rule, or NULL: present but not run */
+	/* A prebuilt keyword index of rules[0..nbase) (the built-in rules,
+	 * generated at build time), extended for the others; NULL: build one. */
+	const struct rd_kwindex *base;
+	size_t nbase;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
-	struct rd_rule_defs *owned[16]; /* definitions the set takes ownership of */
+	struct rd_rule_defs *owned[17]; /* definitions the set takes ownership of */
 	size_t nowned;
 	struct rd_counters *counters;
 	uint32_t match_limit;
@@ -97,6 +127,12 @@ struct rd_ruleset_input {
 /* Builds a set; on success takes ownership of in->owned.  On failure the
  * caller keeps them.  err receives a message naming the rule. */
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize);
+
+/* How a rule is run: anchored at keyword hits (prefix 0) or in a window of
+ * *prefix bytes before them; with the regex to compile (a pathological lazy
+ * prefix removed).  Used by the build and by redact-rulec, which stores the
+ * result for the built-in rules. */
+const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
 void rd_ruleset_free(struct rd_ruleset *rs);
 /* Around fork (context.c's atfork handlers): no JIT compile or free in
  * progress, so PCRE2's allocator lock is free in the child (ruleset.c). */
@@ -113,6 +149,15 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize);
 pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_rule_allow(struct rd_ruleset *rs, struct rd_rule *r);
 struct rd_allow_compiled *rd_ruleset_global_allow(struct rd_ruleset *rs);
+
+/* Lead groups: RD_LEADS_MULTILINE | RD_LEADS_SHORT bits. */
+enum { RD_LEADS_MULTILINE = 1, RD_LEADS_SHORT = 2, RD_LEAD_GROUPS = 4 };
+int rd_lead_group(const struct rd_rule *r);
+/* The index of the leads of one group (NULL if there are none or no memory). */
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs, int group);
+
+/* The rule's match counter (created on first use; NULL without counters). */
+struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r);
 
 /* Reports an event for a rule once per rule set (flag from rd_report_flags). */
 void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, const char *event, const char *detail);

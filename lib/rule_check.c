@@ -216,6 +216,65 @@ static void fork_optional(struct strset *s, char c)
 	}
 }
 
+static int literal_escape(char c, char *out);
+
+/* A small class of literal characters, such as [_-] or [Aa]: its members
+ * (at most 8) in out, or -1 if it is anything else (a range, a negation,
+ * an escape class).  *i is moved past the class. */
+static int small_class(const char *re, int *i, int end, char *out)
+{
+	int j = *i + 1, n = 0;
+	if (j < end && re[j] == '^')
+		return -1;
+	while (j < end && re[j] != ']') {
+		char c = re[j];
+		if (c == '\\') {
+			if (j + 1 >= end || !literal_escape(re[j + 1], &c) || re[j + 1] == 'x')
+				return -1;
+			j++;
+		} else if (c == '[' || (c == '-' && j + 1 < end && re[j + 1] != ']' && n > 0)) {
+			return -1; /* POSIX class or a range */
+		}
+		if (n == 8)
+			return -1;
+		out[n++] = c;
+		j++;
+	}
+	if (j >= end || n == 0)
+		return -1;
+	*i = j + 1;
+	return n;
+}
+
+/* Every open string continues with each member of a class (and, when the
+ * class is optional, also without it). */
+static void fork_class(struct strset *s, const char *members, int nmembers, int optional)
+{
+	int n = s->n;
+	for (int i = 0; i < n; i++) {
+		if (!s->open[i])
+			continue;
+		for (int m = optional ? 0 : 1; m < nmembers; m++) {
+			if (s->n >= MAXSET || s->len[i] >= MAXSTR - 1) {
+				s->failed = 1;
+				return;
+			}
+			memcpy(s->s[s->n], s->s[i], MAXSTR);
+			s->len[s->n] = s->len[i];
+			s->open[s->n] = 1;
+			s->s[s->n][s->len[s->n]++] = members[m];
+			s->n++;
+		}
+		if (!optional) {
+			if (s->len[i] >= MAXSTR - 1) {
+				s->failed = 1;
+				return;
+			}
+			s->s[i][s->len[i]++] = members[0];
+		}
+	}
+}
+
 static void walk(const char *re, int start, int end, struct strset *s);
 
 /* Splits re[start..end) at top-level '|' and walks each alternative from the
@@ -407,8 +466,34 @@ static void walk(const char *re, int i, int end, struct strset *s)
 			i = g;
 			continue;
 		}
-		if (c == '[' || c == '.' || c == '$' || c == '|' || c == ')' || c == '*' || c == '+' ||
-		    c == '?' || c == '{') {
+		if (c == '[') {
+			char members[8];
+			int q = i;
+			int nm = small_class(re, &q, end, members);
+			if (nm < 0) {
+				close_all(s);
+				return;
+			}
+			if (re[q] == '?' && q + 1 < end && re[q + 1] != '?' && re[q + 1] != '+') {
+				fork_class(s, members, nm, 1);
+				i = q + 1;
+				continue;
+			}
+			int q2 = q;
+			int min = quantifier(re, &q2, end);
+			if (min == 0) {
+				close_all(s);
+				return;
+			}
+			fork_class(s, members, nm, 0);
+			if (min == 1) {
+				close_all(s);
+				return;
+			}
+			i = q;
+			continue;
+		}
+		if (c == '.' || c == '$' || c == '|' || c == ')' || c == '*' || c == '+' || c == '?' || c == '{') {
 			close_all(s);
 			return;
 		}
@@ -456,6 +541,33 @@ int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords,
 			return 0;
 	}
 	return 1;
+}
+
+size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out)
+{
+	*out = NULL;
+	if (!regex)
+		return 0;
+	int n = (int)strlen(regex);
+	struct strset s = {0};
+	s.n = 1;
+	s.open[0] = 1;
+	walk_alternatives(regex, 0, n, &s);
+	if (s.failed || s.n == 0)
+		return 0;
+	for (int i = 0; i < s.n; i++)
+		if (s.len[i] < 2)
+			return 0; /* a match may start with almost anything: no lead */
+	const char **leads = rd_arena_alloc(a, (size_t)s.n * sizeof(char *));
+	if (!leads)
+		return 0;
+	for (int i = 0; i < s.n; i++) {
+		leads[i] = rd_arena_memdup(a, s.s[i], (size_t)s.len[i]);
+		if (!leads[i])
+			return 0;
+	}
+	*out = leads;
+	return (size_t)s.n;
 }
 
 /* ---- pathological prefixes ---- */

@@ -107,7 +107,7 @@ static int scalar(struct load *l, yaml_node_t *n, const char *what, const char *
 
 static int integer(struct load *l, yaml_node_t *n, const char *what, long lo, long hi, int *out)
 {
-	const char *s;
+	const char *s = NULL;
 	int rc = scalar(l, n, what, &s);
 	if (rc)
 		return rc;
@@ -122,7 +122,7 @@ static int integer(struct load *l, yaml_node_t *n, const char *what, long lo, lo
 
 static int number(struct load *l, yaml_node_t *n, const char *what, double lo, double hi, double *out)
 {
-	const char *s;
+	const char *s = NULL;
 	int rc = scalar(l, n, what, &s);
 	if (rc)
 		return rc;
@@ -197,7 +197,7 @@ static int allowlist(struct load *l, yaml_node_t *n, struct rd_allowlist_def *a)
 		} else if (key_is(k, "stopwords")) {
 			rc = string_list(l, v, "allowlist stopwords", &a->stopwords, &a->nstopwords);
 		} else if (key_is(k, "target")) {
-			const char *t;
+			const char *t = NULL;
 			rc = scalar(l, v, "allowlist target", &t);
 			if (!rc) {
 				if (!strcmp(t, "secret"))
@@ -210,7 +210,7 @@ static int allowlist(struct load *l, yaml_node_t *n, struct rd_allowlist_def *a)
 					rc = fail(l, v, "allowlist target must be secret, match or line, not '%s'", t);
 			}
 		} else if (key_is(k, "condition")) {
-			const char *t;
+			const char *t = NULL;
 			rc = scalar(l, v, "allowlist condition", &t);
 			if (!rc) {
 				if (!strcasecmp(t, "or"))
@@ -362,7 +362,7 @@ static int rule(struct load *l, yaml_node_t *n)
 				}
 			}
 		} else if (key_is(k, "tags") || key_is(k, "references")) {
-			const char *const *ignored;
+			const char *const *ignored = NULL;
 			size_t cnt;
 			rc = string_list(l, v, key_name(k), &ignored, &cnt);
 		} else {
@@ -394,10 +394,10 @@ static int document(struct load *l)
 		if (key_is(k, "family")) {
 			rc = scalar(l, v, "family", &l->family);
 		} else if (key_is(k, "description") || key_is(k, "title")) {
-			const char *ignored;
+			const char *ignored = NULL;
 			rc = scalar(l, v, key_name(k), &ignored);
 		} else if (key_is(k, "default")) {
-			const char *s;
+			const char *s = NULL;
 			rc = scalar(l, v, "default", &s);
 			if (!rc) {
 				if (!strcmp(s, "on"))

@@ -3,7 +3,9 @@
 #include "redact.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -12,10 +14,16 @@
 #endif
 #endif
 
+/* Memcheck only: it reports reads of JIT stack frames as uninitialised.
+ * Callgrind runs JIT code fine, and profiles must show what runs natively.
+ * Valgrind's tools announce themselves in LD_PRELOAD (vgpreload_<tool>). */
 static int rd_running_on_valgrind(void)
 {
 #ifdef RD_HAVE_VALGRIND_H
-	return RUNNING_ON_VALGRIND != 0;
+	if (!RUNNING_ON_VALGRIND)
+		return 0;
+	const char *pre = getenv("LD_PRELOAD");
+	return pre && strstr(pre, "vgpreload_memcheck");
 #else
 	return 0;
 #endif
@@ -139,6 +147,60 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
+const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix)
+{
+	char *stripped = rd_regex_strip_lazy_prefix(a, d->regex);
+	const char *regex = stripped ? stripped : d->regex;
+	*anchored = 0;
+	*prefix = 0;
+	if (d->prefix_max == 0 ||
+	    (d->prefix_max == RD_PREFIX_AUTO && rd_regex_starts_with_keyword(regex, d->keywords, d->nkeywords)))
+		*anchored = 1;
+	else
+		*prefix = d->prefix_max == RD_PREFIX_AUTO ? RD_DEFAULT_PREFIX : (uint32_t)d->prefix_max;
+	return regex;
+}
+
+struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r)
+{
+	struct rd_counter *c = atomic_load_explicit(&r->counter, memory_order_acquire);
+	if (c || !rs->counters)
+		return c;
+	c = rd_counters_get(rs->counters, r->def->id, r->def->family);
+	atomic_store_explicit(&r->counter, c, memory_order_release);
+	return c;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(hay), m = strlen(needle);
+	for (size_t i = 0; m && i + m <= n; i++)
+		if (!strncasecmp(hay + i, needle, m))
+			return 1;
+	return 0;
+}
+
+/* The leads of a windowed rule that contain none of its keywords.  A match
+ * that begins with a lead holding a keyword is seen by the keyword pass, which
+ * asks PCRE2 for a partial match at the end of a write (and a keyword cut by
+ * the end of the write is held back as a keyword prefix); only the other
+ * leads need their own search.  Returns nonzero when out of memory. */
+static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char **leads,
+			   size_t nleads)
+{
+	r->scan_leads = rd_arena_alloc(a, (nleads + 1) * sizeof(*r->scan_leads));
+	if (!r->scan_leads)
+		return -1;
+	for (size_t k = 0; k < nleads; k++) {
+		int covered = 0;
+		for (size_t j = 0; j < d->nkeywords && !covered; j++)
+			covered = contains_ci(leads[k], d->keywords[j]);
+		if (!covered)
+			r->scan_leads[r->nscan_leads++] = leads[k];
+	}
+	return 0;
+}
+
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
 {
 	*out = NULL;
@@ -153,7 +215,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	rs->use_jit = !in->no_jit && !rd_running_on_valgrind();
 	rs->report = in->report;
 	rs->report_arg = in->report_arg;
-	rs->global = NULL;
+	rs->counters = in->counters;
 	int rc = REDACT_ERROR_NOMEM;
 	struct rd_kw_source *src = NULL;
 	struct idslot *ids = NULL;
@@ -162,70 +224,113 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	rs->cctx = rs->gctx ? pcre2_compile_context_create(rs->gctx) : NULL;
 	if (!rs->cctx)
 		goto fail;
+	/* LF newlines whatever PCRE2 was built with: '.' and the newline
+	 * analysis of the rules (rd_regex_may_match_newline) agree on what a
+	 * newline is. */
+	pcre2_set_newline(rs->cctx, PCRE2_NEWLINE_LF);
 
-	/* Later definitions of an id replace earlier ones (a "+path" rule
-	 * source can override a built-in rule). */
-	size_t tsize = 16;
-	while (tsize < in->nrules * 2)
-		tsize *= 2;
-	ids = rd_mem_calloc(tsize * sizeof(*ids));
-	const struct rd_rule_def **defs = rd_arena_alloc(&rs->arena, (in->nrules + 1) * sizeof(*defs));
-	if (!ids || !defs)
-		goto fail;
-	size_t n = 0;
-	for (size_t i = 0; i < in->nrules; i++) {
-		const struct rd_rule_def *d = in->rules[i];
-		uint32_t s = str_hash(d->id) & (uint32_t)(tsize - 1);
-		while (ids[s].id && strcmp(ids[s].id, d->id))
-			s = (s + 1) & (uint32_t)(tsize - 1);
-		if (ids[s].id) {
-			defs[ids[s].index] = d;
-		} else {
-			ids[s].id = d->id;
-			ids[s].index = n;
-			defs[n++] = d;
-		}
-	}
-
+	size_t n = in->nrules, ntail = 0;
 	rs->nrules = n;
 	rs->rules = rd_arena_alloc(&rs->arena, (n + 1) * sizeof(*rs->rules));
 	src = rd_mem_calloc((n + 1) * sizeof(*src));
 	if (!rs->rules || !src)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		const struct rd_rule_def *d = defs[i];
+		const struct rd_rule_def *d = in->rules[i];
 		struct rd_rule *r = &rs->rules[i];
 		r->def = d;
+		r->disabled = in->disabled ? in->disabled[i] : 0;
 		if (d->flags & RD_RULE_LITERAL) {
 			r->literal = 1;
 			r->literal_value = d->regex ? d->regex : d->keywords[0];
 			r->literal_len = strlen(r->literal_value);
 		} else {
-			char *stripped = rd_regex_strip_lazy_prefix(&rs->arena, d->regex);
-			r->regex = stripped ? stripped : d->regex;
-			if (d->prefix_max == 0 ||
-			    (d->prefix_max == RD_PREFIX_AUTO &&
-			     rd_regex_starts_with_keyword(r->regex, d->keywords, d->nkeywords))) {
-				r->anchored = 1;
-			} else {
-				r->prefix_max = d->prefix_max == RD_PREFIX_AUTO ? RD_DEFAULT_PREFIX
-										: (uint32_t)d->prefix_max;
-				if (r->prefix_max > rs->max_prefix)
-					rs->max_prefix = r->prefix_max;
+			int anchored;
+			r->regex = rd_rule_plan(&rs->arena, d, &anchored, &r->prefix_max);
+			r->anchored = (uint8_t)anchored;
+			if (!anchored && r->prefix_max > rs->max_prefix)
+				rs->max_prefix = r->prefix_max;
+			if (!anchored) {
+				const char **leads;
+				src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &leads);
+				src[i].holds = leads;
+				if (!src[i].nholds)
+					ntail++;
+				else if (uncovered_leads(&rs->arena, r, d, leads, src[i].nholds))
+					goto fail;
 			}
+			r->single_line = !rd_regex_may_match_newline(r->regex);
 		}
 		atomic_init(&r->code, NULL);
+		atomic_init(&r->jitted, 0);
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
-		if (in->counters) {
-			r->counter = rd_counters_get(in->counters, d->id, d->family);
-			if (!r->counter)
-				goto fail;
-		}
+		atomic_init(&r->counter, NULL);
 		src[i].keywords = d->keywords;
-		src[i].nkeywords = d->nkeywords;
+		src[i].nkeywords = r->disabled ? 0 : d->nkeywords;
 	}
-	rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n);
+
+	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
+	if (!rs->tail_rules)
+		goto fail;
+	/* Multi-line tail rules first: after a write that ends in a newline
+	 * only they are checked (rd_engine_scan). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			struct rd_rule *r = &rs->rules[i];
+			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
+				continue;
+			rs->tail_rules[rs->ntail++] = (uint32_t)i;
+		}
+		if (pass == 0)
+			rs->ntail_multiline = rs->ntail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rd_rule *r = &rs->rules[i];
+		if (r->literal || r->anchored || !src[i].nholds)
+			continue;
+		int g = rd_lead_group(r);
+		if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
+			rs->lead_window[g] = r->prefix_max;
+	}
+	for (int g = 0; g < RD_LEAD_GROUPS; g++)
+		atomic_init(&rs->leadix[g], NULL);
+
+	/* Later definitions of an id replace earlier ones (a "+path" rule
+	 * source can override a built-in rule): the earlier one is disabled. */
+	size_t tsize = 16;
+	while (tsize < n * 2)
+		tsize *= 2;
+	ids = rd_mem_calloc(tsize * sizeof(*ids));
+	if (!ids)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (rs->rules[i].disabled)
+			continue;
+		const char *id = rs->rules[i].def->id;
+		uint32_t s = str_hash(id) & (uint32_t)(tsize - 1);
+		while (ids[s].id && strcmp(ids[s].id, id))
+			s = (s + 1) & (uint32_t)(tsize - 1);
+		if (ids[s].id)
+			rs->rules[ids[s].index].disabled = 1;
+		ids[s].id = id;
+		ids[s].index = i;
+	}
+
+	rc = RD_KW_INCOMPATIBLE;
+	if (in->base && in->nbase <= n)
+		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
+				      (uint32_t)in->nbase);
+	if (rc == RD_KW_INCOMPATIBLE) {
+		/* One index of every enabled rule, the built-in ones too. */
+		for (size_t i = 0; i < n; i++) {
+			int off = rs->rules[i].disabled;
+			src[i].nkeywords = off ? 0 : in->rules[i]->nkeywords;
+			if (off)
+				src[i].nholds = 0;
+		}
+		rc = rd_kwindex_build(&rs->kw, &rs->arena, src, n, NULL, 0);
+	}
 	if (rc) {
 		snprintf(err, errsize, "cannot build the keyword index (%s)", redact_strerror(rc));
 		goto fail;
@@ -258,6 +363,47 @@ fail:
 	rs->nowned = 0; /* the caller keeps ownership on failure */
 	rd_ruleset_free(rs);
 	return rc;
+}
+
+#define RD_LEADIX_NONE ((struct rd_kwindex *)1)
+
+int rd_lead_group(const struct rd_rule *r)
+{
+	int g = r->single_line ? 0 : RD_LEADS_MULTILINE;
+	for (uint32_t k = 0; k < r->nscan_leads; k++)
+		if (strlen(r->scan_leads[k]) < 4)
+			g |= RD_LEADS_SHORT;
+	return g;
+}
+
+struct rd_kwindex *rd_ruleset_leads(struct rd_ruleset *rs, int group)
+{
+	struct rd_kwindex *ix = atomic_load_explicit(&rs->leadix[group], memory_order_acquire);
+	if (__builtin_expect(ix != NULL, 1))
+		return ix == RD_LEADIX_NONE ? NULL : ix;
+	/* The leads as keywords of their rules. */
+	struct rd_kw_source *src = rd_mem_calloc((rs->nrules + 1) * sizeof(*src));
+	ix = rd_arena_alloc(&rs->arena, sizeof(*ix));
+	size_t nleads = 0;
+	for (size_t i = 0; src && ix && i < rs->nrules; i++) {
+		struct rd_rule *r = &rs->rules[i];
+		if (r->literal || r->anchored || r->disabled)
+			continue;
+		if (!r->nscan_leads || rd_lead_group(r) != group)
+			continue;
+		src[i].keywords = r->scan_leads;
+		src[i].nkeywords = r->nscan_leads;
+		nleads += r->nscan_leads;
+	}
+	struct rd_kwindex *result = RD_LEADIX_NONE;
+	if (src && ix && nleads && rd_kwindex_build(ix, &rs->arena, src, rs->nrules, NULL, 0) == 0)
+		result = ix;
+	rd_mem_free(src);
+	struct rd_kwindex *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&rs->leadix[group], &expected, result, memory_order_acq_rel,
+						     memory_order_acquire))
+		result = expected; /* another thread built it first (its memory stays in the arena) */
+	return result == RD_LEADIX_NONE ? NULL : result;
 }
 
 static void free_allow(struct rd_allow_compiled *a)
@@ -304,8 +450,7 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 	jit_enter();
 	pcre2_code *c = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, RD_COMPILE_OPTIONS | options, &ec,
 				      &off, rs->cctx);
-	if (c && rs->use_jit)
-		(void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	int jit_failed = c && rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0;
 	jit_leave();
 	if (!c) {
 		if (err) {
@@ -320,6 +465,8 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 	 * never modified again.  A JIT failure (no executable memory, e.g.
 	 * under a W^X policy) leaves the interpreter, which gives the same
 	 * results.  (Compiled above, under jit_fork_lock.) */
+	if (jit_failed)
+		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
 	return c;
 }
 
@@ -343,6 +490,9 @@ pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
 		rd_rule_report_once(rs, r, RD_REPORTED_COMPILE, "rule_error", err);
 		return NULL;
 	}
+	size_t jit_size = 0;
+	if (rs->use_jit && pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size)
+		atomic_store_explicit(&r->jitted, 1, memory_order_relaxed); /* published with the code below */
 	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
 		code_free(c); /* another thread compiled it first */

@@ -64,6 +64,7 @@ static struct rd_scratch *scratch_new(void)
 	}
 	if (sc->jit_stack)
 		pcre2_jit_stack_assign(sc->mc, NULL, sc->jit_stack);
+	sc->offset_limit = PCRE2_UNSET;
 	return sc;
 }
 

@@ -21,17 +21,21 @@
 #include "rd_context.h"
 #include "redact.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void rd_stream_init(struct rd_stream *st)
 {
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, offsetof(struct rd_stream, small));
+	st->buf = st->small;
+	st->cap = sizeof(st->small);
 }
 
 void rd_stream_destroy(struct rd_stream *st)
 {
-	rd_mem_free(st->buf);
-	memset(st, 0, sizeof(*st));
+	if (st->buf != st->small)
+		rd_mem_free(st->buf);
+	rd_stream_init(st);
 }
 
 /* Bytes of emitted text kept as context: enough for the widest window. */
@@ -41,10 +45,17 @@ static int reserve(struct rd_stream *st, size_t need)
 {
 	if (need <= st->cap)
 		return 0;
-	size_t cap = st->cap ? st->cap : 1024;
+	size_t cap = st->cap > 4096 ? st->cap : 4096;
 	while (cap < need)
 		cap *= 2;
-	uint8_t *p = rd_mem_realloc(st->buf, cap);
+	uint8_t *p;
+	if (st->buf == st->small) {
+		p = rd_mem_alloc(cap);
+		if (p)
+			memcpy(p, st->small, st->ctx_len + st->pend_len);
+	} else {
+		p = rd_mem_realloc(st->buf, cap);
+	}
 	if (!p)
 		return REDACT_ERROR_NOMEM;
 	st->buf = p;
@@ -78,8 +89,9 @@ static int account(struct redact_context *cx, struct rd_ruleset *rs, const struc
 		if (s->rule >= rs->nrules || s->start < emit_from || s->start >= hold)
 			continue;
 		struct rd_rule *r = &rs->rules[s->rule];
-		if (r->counter)
-			atomic_fetch_add_explicit(&r->counter->matches, 1, memory_order_relaxed);
+		struct rd_counter *counter = rd_rule_counter(rs, r);
+		if (counter)
+			atomic_fetch_add_explicit(&counter->matches, 1, memory_order_relaxed);
 		if (!new_group)
 			continue;
 		count++;
@@ -152,8 +164,7 @@ static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct r
 		return REDACT_ERROR_NOMEM;
 	memcpy(syn, st->forced_head, hl);
 	memcpy(syn + hl, st->buf + emit_from, n);
-	pcre2_set_offset_limit(sc->mc, r->anchored ? PCRE2_UNSET : 0);
-	int m = pcre2_match(code, syn, hl + n, 0, final ? 0 : PCRE2_PARTIAL_HARD, sc->md, sc->mc);
+	int m = rd_match(r, code, syn, hl + n, 0, final ? 0 : PCRE2_PARTIAL_HARD, sc, r->anchored ? PCRE2_UNSET : 0);
 	rd_mem_free(syn);
 	size_t end = total;
 	if (m > 0) {
@@ -172,25 +183,61 @@ static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct r
 	return 0;
 }
 
+/* Renders buf[emit_from, hold) with the spans in sc, counts and audits the
+ * secrets, and stages the decision.  buf is the caller's data (in place)
+ * or the stream buffer. */
+static int finish(struct redact_context *cx, struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc,
+		  const uint8_t *buf, size_t emit_from, size_t hold, size_t total, int in_place, const uint8_t *data,
+		  size_t n, int final, const char *channel, struct rd_out *out)
+{
+	if (sc->nspans > 1)
+		sort_spans(sc->spans, sc->nspans);
+	int mode = cx->cfg.mode, style = cx->cfg.mask;
+	if (st->length_preserving) {
+		style = RD_MASK_STARS;
+		if (mode == RD_MODE_BLOCK)
+			mode = RD_MODE_MASK;
+	}
+	int touches = 0;
+	for (size_t i = 0; i < sc->nspans && !touches; i++)
+		touches = sc->spans[i].end > emit_from && sc->spans[i].start < hold;
+	if (!touches || mode == RD_MODE_LOG_ONLY) {
+		/* Nothing changes in this output: no copy. */
+		out->data = buf + emit_from;
+		out->len = hold - emit_from;
+	} else {
+		size_t size = rd_render_size(rs, mode, style, sc->spans, sc->nspans, emit_from, hold);
+		if (rd_scratch_out(sc, size + 1))
+			return REDACT_ERROR_NOMEM;
+		out->len = rd_render(rs, mode, style, buf, emit_from, hold, sc->spans, sc->nspans, sc->out);
+		out->data = sc->out;
+	}
+	out->secrets = sc->nspans ? account(cx, rs, st, sc->spans, sc->nspans, emit_from, hold, channel) : 0;
+	st->stage = (struct rd_stage){.active = 1, .in_place = in_place, .src = data, .n = n, .emit_from = emit_from,
+				      .hold = hold, .total = total, .old_pend = st->pend_len, .final = final,
+				      .length_preserving = out->len == hold - emit_from &&
+							   (mode == RD_MODE_LOG_ONLY || style == RD_MASK_STARS || !touches),
+				      .out_len = out->len};
+	return 0;
+}
+
+/* Nothing pending: scan the caller's buffer where it is.  Returns 1 when
+ * the general path must run (a match may depend on the context before the
+ * data, or a match in progress is longer than the hold-back bound). */
 static int fast_path(struct redact_context *cx, struct rd_ruleset *rs, struct rd_stream *st, struct rd_scratch *sc,
-		     const uint8_t *data, size_t n, int final, struct rd_out *out)
+		     const uint8_t *data, size_t n, int final, const char *channel, struct rd_out *out)
 {
 	struct rd_scan_result res;
 	unsigned flags = (final ? 0 : RD_SCAN_PARTIAL) | (st->ctx_len ? RD_SCAN_NO_BEFORE : 0);
 	int rc = rd_engine_scan(rs, sc, data, n, 0, flags, &res);
 	if (rc)
 		return rc;
-	if (res.need_context || sc->nspans)
-		return 1; /* take the general path */
+	if (res.need_context)
+		return 1;
 	size_t hold = final ? n : res.hold;
 	if (n - hold > cx->cfg.holdback_max)
 		return 1;
-	struct rd_stage *sg = &st->stage;
-	*sg = (struct rd_stage){.active = 1, .in_place = 1, .src = data, .n = n, .emit_from = 0, .hold = hold,
-				.total = n, .old_pend = 0, .final = final, .length_preserving = 1, .out_len = hold};
-	out->data = data;
-	out->len = hold;
-	return 0;
+	return finish(cx, rs, st, sc, data, 0, hold, n, 1, data, n, final, channel, out);
 }
 
 int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd_scratch *sc, const uint8_t *data,
@@ -202,9 +249,11 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 	st->stage.active = 0;
 	if (n >= (1u << 30))
 		return REDACT_ERROR_INVALID; /* 32-bit offsets: callers feed huge writes in parts */
+	int rc = rd_context_ensure_rules(cx);
+	if (rc)
+		return rc;
 	rd_context_read_lock();
 	struct rd_ruleset *rs = rd_context_rules(cx);
-	int rc;
 	if (!rs) {
 		rc = REDACT_ERROR_RULES;
 		goto out;
@@ -217,7 +266,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 		st->carry_rs = rs;
 	}
 	if (st->pend_len == 0 && st->ncarry == 0 && st->rescan == st->ctx_len && !st->forced) {
-		rc = fast_path(cx, rs, st, sc, data, n, final, out);
+		rc = fast_path(cx, rs, st, sc, data, n, final, channel, out);
 		if (rc <= 0)
 			goto out;
 	}
@@ -264,28 +313,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 		if (rc)
 			goto out;
 	}
-	sort_spans(sc->spans, sc->nspans);
-
-	int mode = cx->cfg.mode, style = cx->cfg.mask;
-	if (st->length_preserving) {
-		style = RD_MASK_STARS;
-		if (mode == RD_MODE_BLOCK)
-			mode = RD_MODE_MASK;
-	}
-	size_t size = rd_render_size(rs, mode, style, sc->spans, sc->nspans, emit_from, hold);
-	if (rd_scratch_out(sc, size + 1)) {
-		rc = REDACT_ERROR_NOMEM;
-		goto out;
-	}
-	out->len = rd_render(rs, mode, style, st->buf, emit_from, hold, sc->spans, sc->nspans, sc->out);
-	out->data = sc->out;
-	out->secrets = account(cx, rs, st, sc->spans, sc->nspans, emit_from, hold, channel);
-	st->stage = (struct rd_stage){.active = 1, .in_place = 0, .src = data, .n = n, .emit_from = emit_from,
-				      .hold = hold, .total = total, .old_pend = st->pend_len, .final = final,
-				      .length_preserving = out->len == hold - emit_from &&
-							   (mode == RD_MODE_LOG_ONLY || style == RD_MASK_STARS ||
-							    !sc->nspans),
-				      .out_len = out->len};
+	rc = finish(cx, rs, st, sc, st->buf, emit_from, hold, total, 0, data, n, final, channel, out);
 out:
 	rd_context_read_unlock();
 	return rc < 0 ? rc : 0;
@@ -380,13 +408,12 @@ size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t writ
 	if (written == sg->out_len || !sg->length_preserving) {
 		/* Everything decided goes (or is owed). */
 		if (written < sg->out_len && owed) {
-			*owed = (sc->out && !sg->in_place ? sc->out : sg->src) + written;
+			/* Only length-changing output is owed, and that is always rendered
+			 * into the scratch buffer. */
+			*owed = sc->out + written;
 			*owed_len = sg->out_len - written;
 		}
-		if (sg->in_place)
-			st->ncarry = 0;
-		else
-			set_carry(st, sc, sg->hold, sg->total, 0);
+		set_carry(st, sc, sg->hold, sg->total, 0);
 		rebuild(st, sg, sg->hold, sg->total);
 		st->offset += sg->hold - sg->emit_from;
 		st->rescan = st->ctx_len;
@@ -412,10 +439,7 @@ size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t writ
 	 * large buffer with many secrets, and the covering mask that replaces
 	 * them starred everything between the first and the last (a retried
 	 * 100 KB write after EINTR or EAGAIN came out as 96 KB of stars). */
-	if (sg->in_place)
-		st->ncarry = 0;
-	else
-		set_carry(st, sc, done, sg->total, 1);
+	set_carry(st, sc, done, sg->total, 1);
 	rebuild(st, sg, done, pend_end);
 	st->offset += written;
 	/* The program writes the rest again: scan the kept context with it, so a

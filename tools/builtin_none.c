@@ -6,3 +6,4 @@ const struct rd_rule_def rd_builtin_rules[] = {{.id = NULL}};
 const size_t rd_builtin_nrules = 0;
 const struct rd_allowlist_def rd_builtin_global[] = {{0}};
 const size_t rd_builtin_nglobal = 0;
+const struct rd_kwindex *const rd_builtin_kwindex = NULL;

@@ -1,7 +1,10 @@
 /* redact-rulec: compiles rule files into C for the library's built-in rule
  * set, so a bare libredact.so carries its rules and never parses YAML at
  * process start.  Every regex and allowlist is compiled (and cost-probed)
- * here: a broken shipped rule fails the build.
+ * here: a broken shipped rule fails the build.  What the library would
+ * work out for the built-in rules in every process -- how each rule is
+ * anchored, the keyword index -- is worked out here once and emitted as
+ * static tables.
  *
  *   redact-rulec OUTPUT.c PATTERNS_DIR [REL_PREFIX]
  */
@@ -73,6 +76,92 @@ static void allowlists(FILE *f, const char *prefix, const struct rd_allowlist_de
 	fputs("};\n", f);
 }
 
+/* Separator before element i of an array printed `per` to a line. */
+static const char *sep(size_t i, size_t per)
+{
+	return i == 0 ? "\n\t" : i % per ? ", " : ",\n\t";
+}
+
+/* The keyword index of all built-in rules, as static tables. */
+static int emit_index(FILE *f, struct rd_rule_defs *d)
+{
+	struct rd_kw_source *src = calloc(d->nrules + 1, sizeof(*src));
+	for (size_t i = 0; i < d->nrules; i++) {
+		/* Opt-in rules (private-ip) stay out: off by default, their
+		 * keywords ("10.0") would cost every process a keyword hit per
+		 * version number.  A configuration that enables one builds its
+		 * own index at start (context.c). */
+		if (d->rules[i].flags & RD_RULE_OPT_IN)
+			continue;
+		src[i].keywords = d->rules[i].keywords;
+		src[i].nkeywords = d->rules[i].nkeywords;
+		int anchored;
+		uint32_t prefix;
+		const char *regex = rd_rule_plan(&d->arena, &d->rules[i], &anchored, &prefix);
+		if (!anchored && !(d->rules[i].flags & RD_RULE_LITERAL)) {
+			const char **leads;
+			src[i].nholds = rd_regex_literal_leads(&d->arena, regex, &leads);
+			src[i].holds = leads;
+		}
+	}
+	struct rd_kwindex ix;
+	int rc = rd_kwindex_build(&ix, &d->arena, src, d->nrules, NULL, 0);
+	free(src);
+	if (rc)
+		return rc;
+	size_t nslots = (size_t)ix.slot_mask + 1, nentries = 0, nrl = 0, npre = (size_t)ix.prefix_mask + 1;
+	for (size_t s = 0; s < nslots; s++)
+		if (ix.slots[s].count && ix.slots[s].first + ix.slots[s].count > nentries)
+			nentries = ix.slots[s].first + ix.slots[s].count;
+	for (size_t k = 0; k < ix.nkw; k++)
+		if (ix.kw_rule_first[k] + ix.kw_rule_count[k] > nrl)
+			nrl = ix.kw_rule_first[k] + ix.kw_rule_count[k];
+	fputs("\n/* The keyword index of the rules above (lib/keyword_index.c). */\n", f);
+	fprintf(f, "static const struct rd_kw_slot kw_slots[%zu] = {", nslots);
+	for (size_t s = 0; s < nslots; s++)
+		fprintf(f, "%s{%uu, %uu, %uu}", sep(s, 4), ix.slots[s].gram, ix.slots[s].first,
+			ix.slots[s].count);
+	fprintf(f, "};\nstatic const struct rd_kw_entry kw_entries[%zu] = {", nentries + 1);
+	for (size_t e = 0; e < nentries; e++)
+		fprintf(f, "%s{%uu, %uu}", sep(e, 6), ix.entries[e].kw, ix.entries[e].offset);
+	fprintf(f, "%s{0, 0}};\nstatic const char *const kw_text[] = {", sep(nentries, 6));
+	for (size_t k = 0; k < ix.nkw; k++) {
+		fputs(sep(k, 6), f);
+		cstr(f, ix.kw[k]);
+	}
+	fprintf(f, "%sNULL};\n", sep(ix.nkw, 6));
+#define U32_ARRAY(name, arr, n)                                                             \
+	do {                                                                                \
+		fprintf(f, "static const uint32_t %s[] = {", name);                         \
+		for (size_t i_ = 0; i_ < (n); i_++)                                         \
+			fprintf(f, "%s%uu", sep(i_, 12), (arr)[i_]);                         \
+		fprintf(f, "%s0};\n", sep((n), 12));                                          \
+	} while (0)
+	U32_ARRAY("kw_len", ix.kwlen, ix.nkw);
+	U32_ARRAY("kw_first", ix.kw_rule_first, ix.nkw);
+	U32_ARRAY("kw_count", ix.kw_rule_count, ix.nkw);
+	U32_ARRAY("kw_rules", ix.kw_rules, nrl);
+	fprintf(f, "static const uint64_t kw_prefixes[%zu] = {", npre);
+	for (size_t i = 0; i < npre; i++)
+		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix.prefixes[i]);
+	fputs("};\nstatic const struct rd_kwindex builtin_index = {\n", f);
+	fprintf(f, "\t.gram = %d, .stride = %d, .gmask = 0x%xu, .fold = 0x%xu,\n\t.bitmap = {", ix.gram, ix.stride,
+		ix.gmask, ix.fold);
+	for (size_t i = 0; i < 1024; i++)
+		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix.bitmap[i]);
+	fprintf(f, "},\n\t.base = NULL, .kw_offset = 0, .slots = kw_slots, .slot_mask = %uu, .max_bucket = %uu,\n",
+		ix.slot_mask, ix.max_bucket);
+	fprintf(f, "\t.entries = kw_entries, .nkw = %zu, .kw = kw_text, .kwlen = kw_len, .kw_rule_first = kw_first,\n",
+		ix.nkw);
+	fprintf(f, "\t.kw_rule_count = kw_count, .kw_rules = kw_rules, .minlen = %zu, .maxlen = %zu,\n", ix.minlen,
+		ix.maxlen);
+	fprintf(f, "\t.prefixes = kw_prefixes, .prefix_mask = %uu,\n\t.kwchar = {", ix.prefix_mask);
+	for (size_t i = 0; i < 256; i++)
+		fprintf(f, "%s%u", sep(i, 32), ix.kwchar[i]);
+	fputs("},\n};\nconst struct rd_kwindex *const rd_builtin_kwindex = &builtin_index;\n", f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -137,11 +226,15 @@ int main(int argc, char **argv)
 		cstr(f, r->description);
 		fputs(", .family = ", f);
 		cstr(f, r->family);
+		int anchored;
+		uint32_t prefix;
+		const char *regex = rd_rule_plan(&d.arena, r, &anchored, &prefix);
 		fputs(", .regex = ", f);
-		cstr(f, r->regex);
+		cstr(f, regex);
 		fprintf(f, ", .keywords = kw_%zu, .nkeywords = %zu, .secret_group = %d, .entropy = %.17g",
 			i, r->nkeywords, r->secret_group, r->entropy);
-		fprintf(f, ", .prefix_max = %d, .flags = %uu", r->prefix_max, r->flags);
+		/* the plan: 0 = anchored at keywords, else the window */
+		fprintf(f, ", .prefix_max = %u, .flags = %uu", anchored ? 0u : prefix, r->flags);
 		if (r->nallowlists)
 			fprintf(f, ", .allowlists = al_%zu, .nallowlists = %zu", i, r->nallowlists);
 		const char *file = r->file;
@@ -164,6 +257,10 @@ int main(int argc, char **argv)
 		fputs("const struct rd_allowlist_def rd_builtin_global[] = {{0}};\n", f);
 	}
 	fprintf(f, "const size_t rd_builtin_nglobal = %zu;\n", d.nglobal);
+	if (emit_index(f, &d)) {
+		fprintf(stderr, "redact-rulec: cannot build the keyword index\n");
+		return 1;
+	}
 	if (fclose(f)) {
 		perror(argv[1]);
 		return 1;

@@ -23,6 +23,11 @@ run_suite() {
 echo "== build + full suite (warnings are errors) =="
 CTEST_ARGS="" run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
+echo "== Release build (-O3 warnings are errors too) =="
+rm -rf build-release
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DREDACT_BUILD_TESTS=OFF >/dev/null
+cmake --build build-release -j "$jobs"
+
 echo "== ASan + UBSan build =="
 CTEST_ARGS="-LE memcheck|install" run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DREDACT_SANITIZE=ON
 

@@ -72,7 +72,7 @@ void rd_input_scan(int fd, const void *data, size_t n)
 		return;
 	RD_SAVE_ERRNO;
 	rd_depth++;
-	struct rd_scratch *sc = rd_scratch_acquire();
+	struct rd_scratch *sc = rd_context_ensure_rules(rd_ctx) ? NULL : rd_scratch_acquire();
 	if (sc) {
 		rd_context_read_lock();
 		struct rd_ruleset *rs = rd_context_rules(rd_ctx);
@@ -85,8 +85,9 @@ void rd_input_scan(int fd, const void *data, size_t n)
 					continue; /* one event per secret */
 				end = s->end;
 				struct rd_rule *r = &rs->rules[s->rule];
-				if (r->counter)
-					atomic_fetch_add(&r->counter->matches, 1);
+				struct rd_counter *counter = rd_rule_counter(rs, r);
+				if (counter)
+					atomic_fetch_add(&counter->matches, 1);
 				struct rd_audit_event ev = {.event = "detection", .rule = r->def->id, .channel = "input",
 							    .action = "logged", .offset = (int64_t)s->start,
 							    .length = (int64_t)(s->end - s->start)};

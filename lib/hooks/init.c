@@ -80,7 +80,7 @@ void rd_hooks_init(void)
 	int expected = RD_UNINIT;
 	if (!atomic_compare_exchange_strong(&rd_state, &expected, RD_INITIALIZING))
 		return;
-	rd_real_resolve();
+	rd_real_resolve_core();
 	if (!preloaded()) {
 		atomic_store(&rd_state, RD_OFF);
 		return;

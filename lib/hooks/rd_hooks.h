@@ -72,10 +72,17 @@ struct rd_real_table {
 #undef RD_HOOK
 };
 extern struct rd_real_table rd_real;
-/* Resolves every real symbol with dlsym(RTLD_NEXT); idempotent and
- * lock-free (each slot is written with the same value by whoever gets there). */
-void rd_real_resolve(void);
-#define RD_REAL(name) (__builtin_expect(rd_real.name != NULL, 1) ? rd_real.name : (rd_real_resolve(), rd_real.name))
+/* Resolves the functions the library calls while it holds a FILE or sink
+ * lock (write, fwrite_unlocked, ...): looking one up there could wait for
+ * the loader's lock held by a thread that waits for ours. */
+void rd_real_resolve_core(void);
+/* Resolves one real symbol with dlsym(RTLD_NEXT) into *slot; lock-free
+ * (whoever gets there writes the same value). */
+void rd_real_resolve_one(void **slot, const char *name);
+#define RD_REAL(name)                                                                               \
+	(__builtin_expect(rd_real.name != NULL, 1)                                                  \
+		 ? rd_real.name                                                                     \
+		 : (rd_real_resolve_one((void **)&rd_real.name, #name), rd_real.name))
 
 /* ---- global state (init.c) ---- */
 enum { RD_UNINIT = 0, RD_INITIALIZING, RD_READY, RD_OFF };

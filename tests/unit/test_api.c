@@ -150,12 +150,42 @@ static void test_large_buffer(void **state)
 	redact_context_free(ctx);
 }
 
+/* The built-in set: the opt-in private-ip family is off by default (and left
+ * out of the prebuilt keyword index), on when enabled by family name. */
+static redact_context *builtin_ctx(const char *enable)
+{
+	redact_config *cfg;
+	assert_int_equal(redact_config_create(&cfg), 0);
+	assert_int_equal(redact_config_set(cfg, "REDACT_ENV_NAMES", ""), 0);
+	if (enable)
+		assert_int_equal(redact_config_set(cfg, "REDACT_RULES_ENABLE", enable), 0);
+	redact_context *ctx = NULL;
+	assert_int_equal(redact_context_create(&ctx, cfg), 0);
+	redact_config_free(cfg);
+	return ctx;
+}
+
+static void test_opt_in_family(void **state)
+{
+	(void)state;
+	const char *line = "MASTER_ADDR=10.42.7.19 token ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5 torch==2.1.0\n";
+	redact_context *off = builtin_ctx(NULL);
+	assert_redacts(off, line,
+		       "MASTER_ADDR=10.42.7.19 token **************************************** torch==2.1.0\n");
+	redact_context_free(off);
+	redact_context *on = builtin_ctx("private-ip");
+	assert_redacts(on, line,
+		       "MASTER_ADDR=********** token **************************************** torch==2.1.0\n");
+	redact_context_free(on);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror_and_version), cmocka_unit_test(test_invalid_arguments),
 		cmocka_unit_test(test_rules_and_counters),   cmocka_unit_test(test_context_error_message),
 		cmocka_unit_test(test_threads),              cmocka_unit_test(test_large_buffer),
+		cmocka_unit_test(test_opt_in_family),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,11 +54,11 @@ static void run_class(size_t minlen)
 		const char *ptrs[24];
 		for (size_t k = 0; k < nk; k++)
 			ptrs[k] = kws[k];
-		struct rd_kw_source src = {ptrs, nk};
+		struct rd_kw_source src = {.keywords = ptrs, .nkeywords = nk};
 		rd_arena a;
 		rd_arena_init(&a);
 		struct rd_kwindex ix;
-		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1), 0);
+		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1, NULL, 0), 0);
 		assert_int_equal(ix.minlen, minlen);
 		size_t n = 1 + rnd() % 700;
 		char *text = malloc(n + 1);
@@ -114,13 +114,86 @@ static void test_gram_choice(void **state)
 		char kw[16] = {0};
 		memset(kw, 'q', want[i].minlen);
 		const char *p[1] = {kw};
-		struct rd_kw_source src = {p, 1};
+		struct rd_kw_source src = {.keywords = p, .nkeywords = 1};
 		rd_arena a;
 		rd_arena_init(&a);
 		struct rd_kwindex ix;
-		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1), 0);
+		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1, NULL, 0), 0);
 		assert_int_equal(ix.gram, want[i].gram);
 		assert_int_equal(ix.stride, want[i].stride);
+		rd_arena_destroy(&a);
+	}
+}
+
+/* A prebuilt base extended by an overlay finds exactly what one index of
+ * all keywords finds; prefix hold-back too. */
+static void test_overlay(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 60; round++) {
+		char kws[24][16];
+		size_t nk = 2 + rnd() % 20, nbase = 1 + rnd() % (nk - 1);
+		for (size_t k = 0; k < nk; k++) {
+			size_t l = 4 + rnd() % 6;
+			for (size_t i = 0; i < l; i++)
+				kws[k][i] = alpha[rnd() % (sizeof(alpha) - 1)];
+			kws[k][l] = 0;
+		}
+		const char *ptrs[24];
+		struct rd_kw_source src[24];
+		for (size_t k = 0; k < nk; k++) {
+			ptrs[k] = kws[k];
+			src[k] = (struct rd_kw_source){.keywords = &ptrs[k], .nkeywords = 1};
+		}
+		rd_arena a;
+		rd_arena_init(&a);
+		struct rd_kwindex all, base, over;
+		assert_int_equal(rd_kwindex_build(&all, &a, src, nk, NULL, 0), 0);
+		assert_int_equal(rd_kwindex_build(&base, &a, src, nbase, NULL, 0), 0);
+		int rc = rd_kwindex_build(&over, &a, src + nbase, nk - nbase, &base, (uint32_t)nbase);
+		if (rc == RD_KW_INCOMPATIBLE) { /* an overlay keyword shorter than the base allows */
+			rd_arena_destroy(&a);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		size_t n = 1 + rnd() % 600;
+		char *text = malloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			text[i] = alpha[rnd() % (sizeof(alpha) - 1)];
+		text[n] = 0;
+		/* hits as (position, rule) pairs, order-independent */
+		long sum_all = 0, sum_over = 0, cnt_all = 0, cnt_over = 0;
+		struct rd_kw_hit hits[4096];
+		const struct rd_kwindex *ixs[2] = {&all, &over};
+		for (int w = 0; w < 2; w++) {
+			size_t pos = 0;
+			while (pos < n) {
+				size_t h = rd_kwindex_scan(ixs[w], (const uint8_t *)text, n, 0, &pos, hits, 4096);
+				for (size_t i = 0; i < h; i++) {
+					const uint32_t *rl;
+					uint32_t nr;
+					rd_kw_rules(ixs[w], hits[i].kw, &rl, &nr);
+					assert_int_equal(strncasecmp(text + hits[i].pos, rd_kw_text(ixs[w], hits[i].kw),
+								     strlen(rd_kw_text(ixs[w], hits[i].kw))),
+							 0);
+					for (uint32_t r = 0; r < nr; r++) {
+						long v = (long)hits[i].pos * 64 + rl[r];
+						if (w == 0) {
+							sum_all += v * v;
+							cnt_all++;
+						} else {
+							sum_over += v * v;
+							cnt_over++;
+						}
+					}
+				}
+			}
+		}
+		assert_int_equal(cnt_all, cnt_over);
+		assert_int_equal(sum_all, sum_over);
+		assert_int_equal(rd_kwindex_prefix_tail(&all, (const uint8_t *)text, n),
+				 rd_kwindex_prefix_tail(&over, (const uint8_t *)text, n));
+		free(text);
 		rd_arena_destroy(&a);
 	}
 }
@@ -129,7 +202,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_min2), cmocka_unit_test(test_min3), cmocka_unit_test(test_min4),
-		cmocka_unit_test(test_min5), cmocka_unit_test(test_min7), cmocka_unit_test(test_gram_choice),
+		cmocka_unit_test(test_min5), cmocka_unit_test(test_min7), cmocka_unit_test(test_gram_choice), cmocka_unit_test(test_overlay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

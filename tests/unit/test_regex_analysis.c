@@ -22,6 +22,9 @@ static const struct anchor_case cases[] = {
 	{"^\\bPASSWORD\\s*=", {"password"}, 1},
 	{"(?i:secret)_(?:key|token)", {"secret_"}, 1},
 	{"abc+def", {"abc"}, 1},         /* "abc" then stop */
+	{"(?i)api[_-]?key", {"apikey", "api_key", "api-key"}, 1},
+	{"[Aa]KIA[0-9]", {"akia"}, 1},
+	{"sk[_-]live", {"sk_live", "sk-live"}, 1},
 	{"ab(?:cd)+", {"abcd"}, 1},      /* group with + happens at least once */
 	/* not provable */
 	{"[a-z]+token", {"token"}, 0},
@@ -34,6 +37,9 @@ static const struct anchor_case cases[] = {
 	{"\\wtoken", {"token"}, 0},
 	{"(?i)[\\w.-]{0,50}?(?:adafruit)", {"adafruit"}, 0},
 	{"abc", {"abcd"}, 0},
+	{"api[_-]?key", {"api_key"}, 0},     /* "apikey" and "api-key" are not keywords */
+	{"[a-z]key", {"akey"}, 0},           /* a range */
+	{"[^x]key", {"akey"}, 0},
 	{"", {"abcd"}, 0},
 };
 
@@ -80,12 +86,77 @@ static void test_stripped_rule_is_anchored(void **state)
 	redact_context_free(ctx);
 }
 
+/* Whether a match can contain a newline: a wrong "no" would let the end of
+ * a multi-line secret out, so every doubtful construct must answer "yes". */
+struct newline_case {
+	const char *regex;
+	int may_match_newline;
+};
+
+static const struct newline_case newline_cases[] = {
+	{"ghp_[A-Za-z0-9]{36}", 0},
+	{"(?i)api[_-]?key.{0,20}", 0},              /* '.' is not a newline */
+	{"\\bAKIA[A-Z2-7]{16}\\b", 0},
+	{"[^\\s'\"]{8,}", 0},                      /* \s is negated away */
+	{"\\d+\\w*\\h\\S\\V\\N", 0},
+	{"[[:alnum:]_-]+", 0},
+	{"\\x41\\x{42}\\cA\\.", 0},
+	{"(?i:secret)\\s*=", 1},                     /* \s holds '\n' */
+	{"a\\nb", 1},
+	{"a\\x0ab", 1},
+	{"a\\x{a}b", 1},
+	{"a\\012b", 1},                              /* octal: not decided */
+	{"a\\o{12}b", 1},
+	{"a\\N{U+000A}b", 1},
+	{"a\\Rb", 1},
+	{"[^a-z]", 1},                                 /* a negated class holds '\n' */
+	{"[\\s\\S]", 1},
+	{"[\\x00-\\x7f]", 1},                        /* a range across '\n' */
+	{"[\\t-\\r]", 1},
+	{"[[:space:]]", 1},
+	{"[[:^alpha:]]", 1},
+	{"\\W", 1},
+	{"\\D", 1},
+	{"\\H", 1},
+	{"\\p{L}", 1},                               /* property classes: not decided */
+	{"(?s)a.b", 1},                                /* dot-all */
+	{"(?is:a.b)", 1},
+	{"(?x)a b", 1},                                /* extended: not analysed */
+	{"(*CR)a.b", 1},                               /* newline convention verbs */
+	{"a\\Q\n\\Eb", 1},
+	{"a\\", 1},                                  /* trailing backslash */
+	{"[a-z", 1},                                   /* unterminated class */
+	{"a(?#comment \\n)b", 0},
+	{"(?i-s)a.b", 0},
+	{"(?=x)\\Kab$", 0},
+	{"[]a]", 0},
+	{"[^]\\n]", 0},                               /* a negated class holding '\n' */
+	{"([\"'])[^\"'\\n]+\\1", 0},                   /* a back reference */
+	{"a\\12b", 1},                                /* octal or a reference: not decided */
+	{"(?<![^\\s=])AKC[0-9]+", 0},                  /* a lookbehind is never past the match */
+	{"(?<=\\s(?:a|\\)))x", 0},
+	{"AKC[0-9]+(?=\\s|$)", 1},                     /* a lookahead is */
+	{"(?<!\\s", 1},                                /* unclosed */
+};
+
+static void test_may_match_newline(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(newline_cases) / sizeof(newline_cases[0]); i++) {
+		int got = rd_regex_may_match_newline(newline_cases[i].regex);
+		if (got != newline_cases[i].may_match_newline)
+			fail_msg("rd_regex_may_match_newline(\"%s\") = %d, want %d", newline_cases[i].regex, got,
+				 newline_cases[i].may_match_newline);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_starts_with_keyword),
 		cmocka_unit_test(test_strip_lazy_prefix),
 		cmocka_unit_test(test_stripped_rule_is_anchored),
+		cmocka_unit_test(test_may_match_newline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

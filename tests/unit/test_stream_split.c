@@ -20,11 +20,49 @@ static const char *const builtin_texts[] = {
 	"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\n",
 	"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Zq3v5Yk8n9hQx2mJ7pL4sT6wR1cV8bN3fG5hK9jD2aE7uI0\noP4lM6nB8vC1xZ3qW5eR7tY9uI2oP4aS6dF8gH0jK2lL4zX6cV8bN0mQ1wE3rT5y\n-----END RSA PRIVATE KEY-----\n",
 	"DB_PASSWORD=Tr0ub4dor&3xyz\n",
+	/* kubectl get secret -o yaml: the data comes before the kind */
+	"apiVersion: v1\ndata:\n  api-key: c2stbGl2ZS1hYmNkZWYwMTIzNDU2Nzg5\n  user: YWRtaW5pc3RyYXRvcg==\n"
+	"kind: Secret\nmetadata:\n  name: creds\ntype: Opaque\n",
 };
 
 static char *one_shot(redact_context *ctx, const char *text)
 {
 	return redact_str(ctx, text, NULL);
+}
+
+/* The length of the next write of p: one line (as line-buffered stdio
+ * writes), or one byte. */
+static size_t line_len(const char *p)
+{
+	const char *e = strchr(p, '\n');
+	return e ? (size_t)(e - p) + 1 : strlen(p);
+}
+
+static size_t one_byte(const char *p)
+{
+	(void)p;
+	return 1;
+}
+
+/* The text written in the writes next() cuts comes out as expect. */
+static void check_chunked(redact_context *ctx, const char *text, const char *expect, const char *what,
+			  size_t (*next)(const char *))
+{
+	struct collect c = {0};
+	redact_stream *s;
+	assert_int_equal(redact_stream_create(ctx, collect_cb, &c, &s), 0);
+	for (const char *p = text; *p;) {
+		size_t l = next(p);
+		assert_true(redact_stream_write(s, p, l) >= 0);
+		p += l;
+	}
+	assert_true(redact_stream_flush(s) >= 0);
+	if (!c.p || strcmp(c.p, expect)) {
+		print_error("%s %s\n  expected %s\n  got      %s\n", what, text, expect, c.p ? c.p : "(null)");
+		fail();
+	}
+	redact_stream_free(s);
+	free(c.p);
 }
 
 static void check_splits(redact_context *ctx, const char *text)
@@ -48,19 +86,8 @@ static void check_splits(redact_context *ctx, const char *text)
 		redact_stream_free(s);
 		free(c.p);
 	}
-	/* one byte per write */
-	struct collect c = {0};
-	redact_stream *s;
-	assert_int_equal(redact_stream_create(ctx, collect_cb, &c, &s), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_true(redact_stream_write(s, text + i, 1) >= 0);
-	assert_true(redact_stream_flush(s) >= 0);
-	if (!c.p || strcmp(c.p, expect)) {
-		print_error("bytewise %s\n  expected %s\n  got      %s\n", text, expect, c.p ? c.p : "(null)");
-		fail();
-	}
-	redact_stream_free(s);
-	free(c.p);
+	check_chunked(ctx, text, expect, "linewise", line_len);
+	check_chunked(ctx, text, expect, "bytewise", one_byte);
 	free(expect);
 }
 
@@ -88,6 +115,29 @@ static void test_split_builtin_rules(void **state)
 		check_splits(ctx, builtin_texts[i]);
 	redact_context_free(ctx);
 	redact_config_free(cfg);
+}
+
+/* Rules whose keyword comes after the start of the secret: a token that
+ * ends in its marker, with no literal lead (the engine asks PCRE2 whether a
+ * match is in progress at the end of a write), and one with a lead
+ * ("https://") whose keyword is further in. */
+#define LATE_KEYWORD_RULES                                                                          \
+	"family: late\nrules:\n"                                                                   \
+	"  - id: suffix-marked\n    description: d\n    regex: '\\b([a-f0-9]{24}XKEY)\\b'\n"      \
+	"    keywords: [xkey]\n    prefix_max: 30\n"                                                \
+	"  - id: hooked-url\n    description: d\n"                                                  \
+	"    regex: 'https://hooks\\.example\\.org/[A-Za-z0-9]{20}'\n    keywords: [example.org/]\n" \
+	"    prefix_max: 20\n    secret_group: 0\n"
+
+static void test_split_late_keywords(void **state)
+{
+	(void)state;
+	redact_context *ctx = ctx_yaml(LATE_KEYWORD_RULES, NULL);
+	check_splits(ctx, "id 0123456789abcdef01234567XKEY end\n");
+	check_splits(ctx, "url https://hooks.example.org/AbCdEfGhIjKlMnOpQrSt end\n");
+	/* a prompt-like write without a newline: released by the flush */
+	check_splits(ctx, "id 0123456789abcdef01234567XKEY");
+	redact_context_free(ctx);
 }
 
 /* Split-safety is a property every shipped rule must have: each 'mask'
@@ -219,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_test_rules), cmocka_unit_test(test_split_builtin_rules),
 		cmocka_unit_test(test_split_every_shipped_example),
+		cmocka_unit_test(test_split_late_keywords),
 		cmocka_unit_test(test_what_is_held),     cmocka_unit_test(test_holdback_bound),
 		cmocka_unit_test(test_after_flush),      cmocka_unit_test(test_output_error),
 	};

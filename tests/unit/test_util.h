@@ -72,6 +72,8 @@ static inline redact_context *ctx_yaml(const char *yaml, ...)
 	redact_config *cfg;
 	assert_int_equal(redact_config_create(&cfg), 0);
 	assert_int_equal(redact_config_set(cfg, "REDACT_PATTERNS", path), 0);
+	/* Hermetic: the runner's own *_TOKEN variables must not add rules. */
+	assert_int_equal(redact_config_set(cfg, "REDACT_ENV_NAMES", ""), 0);
 	va_list ap;
 	va_start(ap, yaml);
 	const char *k;
