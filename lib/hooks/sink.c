@@ -210,9 +210,17 @@ static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channe
  * next write as the remainder of a "secret" that was never printed. */
 static void swap_streams(struct rd_stream *a, struct rd_stream *b)
 {
+	/* A stream's first bytes live inside it (st->small, buf points there):
+	 * the copy carries them, the pointer must follow, or each stream would
+	 * read the other's inline buffer (held bytes came out as NULs). */
+	int a_inline = a->buf == a->small, b_inline = b->buf == b->small;
 	struct rd_stream t = *a;
 	*a = *b;
 	*b = t;
+	if (b_inline)
+		a->buf = a->small;
+	if (a_inline)
+		b->buf = b->small;
 	b->ctx_len = 0;
 	b->rescan = 0;
 	b->ncarry = 0;
