@@ -108,8 +108,16 @@ void rd_counters_destroy(struct rd_counters *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
+/* Set while this thread holds a counters lock: a signal handler whose
+ * write matches a rule then skips counting that match instead of waiting
+ * for the lock its own thread holds. */
+static __thread int counters_busy __attribute__((tls_model("initial-exec")));
+
 struct rd_counter *rd_counters_get(struct rd_counters *c, const char *id, const char *family)
 {
+	if (counters_busy)
+		return NULL;
+	counters_busy = 1;
 	pthread_mutex_lock(&c->lock);
 	struct rd_counter *e;
 	for (e = c->head; e; e = e->next)
@@ -124,6 +132,7 @@ struct rd_counter *rd_counters_get(struct rd_counters *c, const char *id, const 
 		c->n++;
 	}
 	pthread_mutex_unlock(&c->lock);
+	counters_busy = 0;
 	return e;
 }
 
