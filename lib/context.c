@@ -41,22 +41,34 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&contexts_lock);
 	for (struct redact_context *cx = contexts; cx; cx = cx->next)
 		pthread_mutex_lock(&cx->reload_lock);
+	/* Rule counters are created on a rule's first match, under this lock,
+	 * from any thread (a linear search): a child forked meanwhile hung in
+	 * its first match (tests/interpose fork-threads, fork-compile).  A
+	 * leaf lock: nothing else is taken while it is held. */
+	for (struct redact_context *cx = contexts; cx; cx = cx->next)
+		pthread_mutex_lock(&cx->counters.lock);
+	rd_jit_fork_prepare();
 	urcu_bp_before_fork();
 }
 
 static void atfork_parent(void)
 {
 	urcu_bp_after_fork_parent();
-	for (struct redact_context *cx = contexts; cx; cx = cx->next)
+	rd_jit_fork_parent();
+	for (struct redact_context *cx = contexts; cx; cx = cx->next) {
+		pthread_mutex_unlock(&cx->counters.lock);
 		pthread_mutex_unlock(&cx->reload_lock);
+	}
 	pthread_mutex_unlock(&contexts_lock);
 }
 
 static void atfork_child(void)
 {
 	urcu_bp_after_fork_child();
+	rd_jit_fork_child();
 	atomic_fetch_add(&fork_gen, 1);
 	for (struct redact_context *cx = contexts; cx; cx = cx->next) {
+		pthread_mutex_init(&cx->counters.lock, NULL);
 		pthread_mutex_unlock(&cx->reload_lock);
 		/* The reloader thread does not exist here; its lock and condition
 		 * may have been held by it at fork time. */

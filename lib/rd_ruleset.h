@@ -134,6 +134,11 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
  * result for the built-in rules. */
 const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
 void rd_ruleset_free(struct rd_ruleset *rs);
+/* Around fork (context.c's atfork handlers): no JIT compile or free in
+ * progress, so PCRE2's allocator lock is free in the child (ruleset.c). */
+void rd_jit_fork_prepare(void);
+void rd_jit_fork_parent(void);
+void rd_jit_fork_child(void);
 
 /* Compiles every rule and allowlist now (reloads and rule checks do this
  * off the hot path so that a broken file never replaces a working set). */

@@ -29,6 +29,69 @@ static int rd_running_on_valgrind(void)
 #endif
 }
 
+/* ---- JIT and fork ----
+ * PCRE2's JIT allocates and frees executable memory under a mutex of its
+ * own (sljit's allocator lock, static inside libpcre2).  A fork while
+ * another thread JIT-compiles leaves that mutex locked in the child, whose
+ * first lazy compile then waits forever: seen as a child that hung in its
+ * first write() (pcre2_jit_compile) after fork() from a program whose other
+ * threads were printing.  Compiling and freeing code hold jit_fork_lock
+ * shared, and fork holds it exclusively (context.c's atfork handlers), so
+ * fork waits for compiles in progress and none starts until it is done.
+ * A fork from inside a compile (a signal handler) skips the lock rather
+ * than wait for itself; other threads may then be compiling, as without
+ * this lock.  jit_busy counts the nesting on this thread (a handler that
+ * compiles while the interrupted code compiles takes no second read lock:
+ * POSIX does not promise one while a writer waits).  jit_fork_held needs no
+ * more than a plain variable: context.c's contexts_lock serialises the
+ * atfork handlers that set and read it. */
+static pthread_rwlock_t jit_fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+static __thread int jit_busy __attribute__((tls_model("initial-exec")));
+static int jit_fork_held;
+
+static void jit_enter(void)
+{
+	if (!jit_busy++)
+		pthread_rwlock_rdlock(&jit_fork_lock);
+}
+
+static void jit_leave(void)
+{
+	if (!--jit_busy)
+		pthread_rwlock_unlock(&jit_fork_lock);
+}
+
+void rd_jit_fork_prepare(void)
+{
+	jit_fork_held = !jit_busy && pthread_rwlock_wrlock(&jit_fork_lock) == 0;
+}
+
+void rd_jit_fork_parent(void)
+{
+	if (jit_fork_held)
+		pthread_rwlock_unlock(&jit_fork_lock);
+	jit_fork_held = 0;
+}
+
+void rd_jit_fork_child(void)
+{
+	/* The only thread: start over with a free lock.  If this thread forked
+	 * from inside a compile (a signal handler), that compile goes on when
+	 * the handler returns and its jit_leave unlocks: it holds the lock
+	 * again here, or that unlock would be of a lock nobody holds. */
+	pthread_rwlock_init(&jit_fork_lock, NULL);
+	if (jit_busy)
+		pthread_rwlock_rdlock(&jit_fork_lock);
+	jit_fork_held = 0;
+}
+
+static void code_free(pcre2_code *c)
+{
+	jit_enter();
+	pcre2_code_free(c);
+	jit_leave();
+}
+
 /* ---- counters ---- */
 
 void rd_counters_init(struct rd_counters *c)
@@ -45,8 +108,16 @@ void rd_counters_destroy(struct rd_counters *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
+/* Set while this thread holds a counters lock: a signal handler whose
+ * write matches a rule then skips counting that match instead of waiting
+ * for the lock its own thread holds. */
+static __thread int counters_busy __attribute__((tls_model("initial-exec")));
+
 struct rd_counter *rd_counters_get(struct rd_counters *c, const char *id, const char *family)
 {
+	if (counters_busy)
+		return NULL;
+	counters_busy = 1;
 	pthread_mutex_lock(&c->lock);
 	struct rd_counter *e;
 	for (e = c->head; e; e = e->next)
@@ -61,6 +132,7 @@ struct rd_counter *rd_counters_get(struct rd_counters *c, const char *id, const 
 		c->n++;
 	}
 	pthread_mutex_unlock(&c->lock);
+	counters_busy = 0;
 	return e;
 }
 
@@ -348,7 +420,7 @@ static void free_allow(struct rd_allow_compiled *a)
 	if (!a || a == RD_ALLOW_BROKEN)
 		return;
 	for (size_t i = 0; i < a->n; i++)
-		pcre2_code_free(a->codes[i]);
+		code_free(a->codes[i]);
 	rd_mem_free(a);
 }
 
@@ -359,7 +431,7 @@ void rd_ruleset_free(struct rd_ruleset *rs)
 	for (size_t i = 0; i < rs->nrules; i++) {
 		pcre2_code *c = atomic_load(&rs->rules[i].code);
 		if (c && c != RD_CODE_BROKEN)
-			pcre2_code_free(c);
+			code_free(c);
 		free_allow(atomic_load(&rs->rules[i].allow));
 	}
 	free_allow(atomic_load(&rs->global_allow));
@@ -384,8 +456,11 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 {
 	int ec;
 	PCRE2_SIZE off;
+	jit_enter();
 	pcre2_code *c = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, RD_COMPILE_OPTIONS | options, &ec,
 				      &off, rs->cctx);
+	int jit_failed = c && rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0;
+	jit_leave();
 	if (!c) {
 		if (err) {
 			PCRE2_UCHAR msg[160];
@@ -398,8 +473,8 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 	 * for streams.  Compiled together so that a published code object is
 	 * never modified again.  A JIT failure (no executable memory, e.g.
 	 * under a W^X policy) leaves the interpreter, which gives the same
-	 * results. */
-	if (rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0)
+	 * results.  (Compiled above, under jit_fork_lock.) */
+	if (jit_failed)
 		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
 	return c;
 }
@@ -429,7 +504,7 @@ pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
 		atomic_store_explicit(&r->jitted, 1, memory_order_relaxed); /* published with the code below */
 	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
-		pcre2_code_free(c); /* another thread compiled it first */
+		code_free(c); /* another thread compiled it first */
 		return expected == RD_CODE_BROKEN ? NULL : expected;
 	}
 	return c;
@@ -547,14 +622,14 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize)
 			}
 			int prc = probe_cost(rs, r, c, msg, sizeof(msg));
 			if (prc) {
-				pcre2_code_free(c);
+				code_free(c);
 				snprintf(err, errsize, "%s:%d: rule '%s': %s", d->file ? d->file : "<built-in>", d->line,
 					 d->id, msg);
 				return prc;
 			}
 			pcre2_code *expected = NULL;
 			if (!atomic_compare_exchange_strong(&r->code, &expected, c))
-				pcre2_code_free(c);
+				code_free(c);
 		}
 		if (d->nallowlists) {
 			int broken = 0;

@@ -320,14 +320,15 @@ out:
 }
 
 /* Masks reaching into [from, to) of the buffer become the carry, relative
- * to `from`; a mask that began before `from` continues (no second label). */
-static void set_carry(struct rd_stream *st, const struct rd_scratch *sc, size_t from, size_t to)
+ * to `from`; a mask that began before `from` continues (no second label).
+ * only_straddling: just those (see the short-write case of commit). */
+static void set_carry(struct rd_stream *st, const struct rd_scratch *sc, size_t from, size_t to, int only_straddling)
 {
 	size_t nc = 0;
 	uint32_t cover_start = UINT32_MAX, cover_end = 0, cover_rule = UINT32_MAX;
 	for (size_t i = 0; i < sc->nspans; i++) {
 		struct rd_span s = sc->spans[i];
-		if (s.end <= from || s.start >= to)
+		if (s.end <= from || s.start >= to || (only_straddling && s.start >= from))
 			continue;
 		if (s.start < from) {
 			s.start = (uint32_t)from;
@@ -412,7 +413,7 @@ size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t writ
 			*owed = sc->out + written;
 			*owed_len = sg->out_len - written;
 		}
-		set_carry(st, sc, sg->hold, sg->total);
+		set_carry(st, sc, sg->hold, sg->total, 0);
 		rebuild(st, sg, sg->hold, sg->total);
 		st->offset += sg->hold - sg->emit_from;
 		st->rescan = st->ctx_len;
@@ -432,7 +433,13 @@ size_t rd_stream_commit(struct rd_stream *st, struct rd_scratch *sc, size_t writ
 	size_t accepted_end = sg->emit_from + sg->old_pend;
 	size_t consumed = done > accepted_end ? done - accepted_end : 0;
 	size_t pend_end = done > accepted_end ? done : accepted_end;
-	set_carry(st, sc, done, sg->total);
+	/* Only masks that began in the part that went out are carried: the rest
+	 * of the input comes again and the rescan below finds its secrets again.
+	 * Carrying them all overflowed RD_MAX_CARRY after a short write of a
+	 * large buffer with many secrets, and the covering mask that replaces
+	 * them starred everything between the first and the last (a retried
+	 * 100 KB write after EINTR or EAGAIN came out as 96 KB of stars). */
+	set_carry(st, sc, done, sg->total, 1);
 	rebuild(st, sg, done, pend_end);
 	st->offset += written;
 	/* The program writes the rest again: scan the kept context with it, so a

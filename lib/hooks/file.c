@@ -90,6 +90,22 @@ static struct rd_file *add(FILE *f, int fd, struct rd_fdinfo fi)
 	return e;
 }
 
+/* fork: the table's lock is held across it (sink.c explains the order). */
+void rd_file_fork_prepare(void)
+{
+	pthread_mutex_lock(&files_lock);
+}
+
+void rd_file_fork_parent(void)
+{
+	pthread_mutex_unlock(&files_lock);
+}
+
+void rd_file_fork_child(void)
+{
+	pthread_mutex_init(&files_lock, NULL);
+}
+
 static void drop(struct rd_file *e)
 {
 	pthread_mutex_lock(&files_lock);
@@ -102,13 +118,45 @@ static void drop(struct rd_file *e)
 	pthread_mutex_unlock(&files_lock);
 }
 
+static void release_locked(struct rd_file *e, FILE *f);
+
+/* The entry still describes where f writes: the same descriptor, and that
+ * descriptor still the same sink.  The class of a descriptor is cached and
+ * forgotten when it is closed or replaced (dup2, dup3, close, fclose...);
+ * an entry must follow, or output redirected away from a sink would still
+ * be redacted: bash runs `echo "$x" > app.cfg` as dup2(file, 1) and the
+ * stdout FILE it registered while fd 1 was the terminal, and the file
+ * received masked bytes. */
+static int still_valid(const struct rd_file *e, int fd, struct rd_fdinfo fi)
+{
+	if (fd != e->fd || fi.cls != e->fi.cls)
+		return 0;
+	return fi.cls != RD_FD_SINK || fi.sink == e->sink;
+}
+
 int rd_file_is_sink(FILE *f)
 {
 	if (!f)
 		return 0;
-	if (lookup(f))
-		return 1;
 	int fd = fileno(f);
+	struct rd_file *e = lookup(f);
+	if (e) {
+		struct rd_fdinfo fi = fd >= 0 ? rd_fd_info(fd) : (struct rd_fdinfo){RD_FD_PLAIN, 0, 0, 0};
+		if (still_valid(e, fd, fi))
+			return 1;
+		/* Redirected: what the stream still holds was put before, into this
+		 * FILE, so it goes into the buffer (glibc writes that to wherever the
+		 * descriptor points at the next flush), and the entry is dropped.
+		 * The FILE lock is recursive; the caller is about to take it anyway. */
+		flockfile(f);
+		if (lookup(f) == e) {
+			rd_depth++;
+			release_locked(e, f);
+			drop(e);
+			rd_depth--;
+		}
+		funlockfile(f);
+	}
 	if (fd < 0)
 		return 0; /* memory and cookie streams */
 	struct rd_fdinfo fi = rd_fd_info(fd);
@@ -276,14 +324,36 @@ static void absorb_locked(struct rd_file *e, FILE *f)
 		rd_mem_free(copy);
 }
 
+/* Bytes this FILE held back went to the sink's stream at a flush
+ * (rd_file_flushed); if nothing was written on the sink since, they come
+ * back, so the FILE's next output continues them. */
+static void take_back(struct rd_file *e)
+{
+	FILE *f = atomic_load(&e->fp);
+	if (e->sink >= 0 && atomic_load(&rd_sinks[e->sink].owner) == f && rd_sink_return(e->sink, &e->st, f))
+		note_pending(e);
+}
+
+/* After a put on an unbuffered FILE (stderr) glibc has written everything:
+ * that is a flush, and held bytes move to the sink as for fflush. */
+static void after_put(struct rd_file *e, FILE *f)
+{
+	if ((f->_flags & RD_IO_UNBUFFERED) && e->sink >= 0 && (e->st.pend_len || e->st.forced)) {
+		rd_sink_adopt(e->sink, e->fd, &e->st, f);
+		note_pending(e);
+	}
+}
+
 size_t rd_file_put(FILE *f, const char *data, size_t n)
 {
 	struct rd_file *e = lookup(f);
 	if (!e)
 		return RD_REAL(fwrite_unlocked)(data, 1, n, f);
 	rd_depth++;
+	take_back(e);
 	absorb_locked(e, f);
 	size_t r = put_locked(e, f, (const uint8_t *)data, n, 0);
+	after_put(e, f);
 	rd_depth--;
 	return r;
 }
@@ -318,7 +388,9 @@ size_t rd_file_putw(FILE *f, const wchar_t *data, size_t n)
 		len += r;
 	}
 	rd_depth++;
+	take_back(e);
 	size_t r = put_locked(e, f, mb, len, 0);
+	after_put(e, f);
 	rd_depth--;
 	if (mb != stack)
 		rd_mem_free(mb);
@@ -331,8 +403,58 @@ void rd_file_absorb(FILE *f)
 	if (!e)
 		return;
 	rd_depth++;
+	if (f->_IO_write_ptr != e->our_end)
+		take_back(e); /* inline putc_unlocked bytes continue what it held */
 	absorb_locked(e, f);
 	rd_depth--;
+}
+
+void rd_file_before_flush(FILE *f)
+{
+	struct rd_file *e = lookup(f);
+	if (!e || e->sink < 0 || !atomic_load(&rd_sinks[e->sink].pending_since) ||
+	    atomic_load(&rd_sinks[e->sink].owner) == f || f->_IO_write_ptr <= f->_IO_write_base)
+		return;
+	/* The buffer goes to the descriptor now: bytes held from write() calls
+	 * (or adopted from another FILE) were written before it. */
+	rd_sink_release(e->sink, e->fd, 1);
+}
+
+void rd_file_flushed(FILE *f)
+{
+	struct rd_file *e = lookup(f);
+	if (!e || e->sink < 0 || !(e->st.pend_len || e->st.forced))
+		return;
+	rd_depth++;
+	rd_sink_adopt(e->sink, e->fd, &e->st, f);
+	note_pending(e);
+	rd_depth--;
+}
+
+void rd_file_before_flush_all(void)
+{
+	for (int i = 0; i < RD_MAX_FILES; i++) {
+		FILE *f = atomic_load(&files[i].fp);
+		if (!f)
+			continue;
+		flockfile(f); /* as glibc's fflush(NULL) does, FILE by FILE */
+		if (atomic_load(&files[i].fp) == f)
+			rd_file_before_flush(f);
+		funlockfile(f);
+	}
+}
+
+void rd_file_flushed_all(void)
+{
+	for (int i = 0; i < RD_MAX_FILES; i++) {
+		FILE *f = atomic_load(&files[i].fp);
+		if (!f)
+			continue;
+		flockfile(f);
+		if (atomic_load(&files[i].fp) == f)
+			rd_file_flushed(f);
+		funlockfile(f);
+	}
 }
 
 static void release_locked(struct rd_file *e, FILE *f)
@@ -399,13 +521,12 @@ void rd_file_release_due(uint64_t limit)
 		if (!f || !since || now - since < limit)
 			continue;
 		if (ftrylockfile(f) == 0) {
-			if (atomic_load(&files[i].fp) == f) {
+			/* Into the buffer only: bytes the program flushed are no longer
+			 * here (rd_file_flushed), and the others would not be visible
+			 * without the library either (a line-buffered FILE writes at a
+			 * newline, a fully buffered one when full or flushed). */
+			if (atomic_load(&files[i].fp) == f)
 				release_locked(&files[i], f);
-				/* Released bytes in a line-buffered or unbuffered buffer would
-				 * have been visible already without the hold-back. */
-				if (f->_flags & (RD_IO_LINE_BUF | RD_IO_UNBUFFERED))
-					RD_REAL(fflush_unlocked)(f);
-			}
 			funlockfile(f);
 		}
 	}

@@ -34,7 +34,9 @@ static void release_before(int with_stdout)
 		rd_file_release(stderr, 0);
 		funlockfile(stderr);
 	}
-	rd_release_fd(2);
+	struct rd_fdinfo fi = rd_fd_info(2);
+	if (fi.cls == RD_FD_SINK)
+		rd_sink_release(fi.sink, 2, 1);
 }
 
 struct collect {

@@ -17,7 +17,7 @@ extern char **environ;
 RD_EXPORT int close(int fd)
 {
 	if (rd_ready())
-		rd_release_fd(fd);
+		rd_release_fd(fd, -1);
 	rd_fd_forget(fd);
 	return RD_REAL(close)(fd);
 }
@@ -27,7 +27,7 @@ RD_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		if (rd_ready() && atomic_load(&rd_held))
 			for (unsigned int fd = first; fd <= last && fd < RD_FD_CACHE; fd++)
-				rd_release_fd((int)fd);
+				rd_release_fd((int)fd, -1);
 		rd_fd_forget_range(first, last);
 	}
 	return RD_REAL(close_range)(first, last, flags);
@@ -39,7 +39,7 @@ RD_EXPORT void closefrom(int low)
 		low = 0;
 	if (rd_ready() && atomic_load(&rd_held))
 		for (int fd = low; fd < RD_FD_CACHE; fd++)
-			rd_release_fd(fd);
+			rd_release_fd(fd, -1);
 	rd_fd_forget_range((unsigned int)low, UINT_MAX);
 	RD_REAL(closefrom)(low);
 }
@@ -48,7 +48,7 @@ RD_EXPORT int dup2(int old, int new)
 {
 	if (old != new) {
 		if (rd_ready())
-			rd_release_fd(new);
+			rd_release_fd(new, old);
 		rd_fd_forget(new);
 	}
 	return RD_REAL(dup2)(old, new);
@@ -58,7 +58,7 @@ RD_EXPORT int dup3(int old, int new, int flags)
 {
 	if (old != new) {
 		if (rd_ready())
-			rd_release_fd(new);
+			rd_release_fd(new, old);
 		rd_fd_forget(new);
 	}
 	return RD_REAL(dup3)(old, new, flags);
@@ -76,7 +76,7 @@ static void file_ends(FILE *f)
 		rd_file_release(f, 1);
 		funlockfile(f);
 		if (fd >= 0)
-			rd_release_fd(fd);
+			rd_release_fd(fd, -1);
 	} else {
 		rd_file_release(f, 1);
 	}
@@ -90,9 +90,14 @@ RD_EXPORT int fclose(FILE *f)
 	return RD_REAL(fclose)(f);
 }
 
+/* pclose waits for the command, which writes to the same sinks: what we
+ * hold was written before and goes first (popen released before starting
+ * it; bytes held since would come out after the command's last output). */
 RD_EXPORT int pclose(FILE *f)
 {
 	file_ends(f);
+	if (rd_ready())
+		rd_release_sinks();
 	return RD_REAL(pclose)(f);
 }
 
@@ -122,14 +127,14 @@ RD_EXPORT int fcloseall(void)
 RD_EXPORT pid_t fork(void)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	return RD_REAL(fork)();
 }
 
 static void before_new_image(void)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 }
 
 RD_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -245,12 +250,13 @@ RD_EXPORT FILE *popen(const char *cmd, const char *mode)
 }
 
 /* _exit does not flush stdio, and neither do we into it: what a FILE held
- * is lost exactly as the FILE's buffer is.  Descriptor-level bytes were
- * accepted by write() and must go out. */
+ * is lost exactly as the FILE's buffer is.  Descriptor-level bytes (and
+ * FILE bytes the program flushed) were accepted by write() and must go
+ * out. */
 RD_EXPORT void _exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	RD_REAL(_exit)(status);
 	__builtin_unreachable();
 }
@@ -258,7 +264,7 @@ RD_EXPORT void _exit(int status)
 RD_EXPORT void _Exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks();
 	RD_REAL(_Exit)(status);
 	__builtin_unreachable();
 }
@@ -266,7 +272,7 @@ RD_EXPORT void _Exit(int status)
 RD_EXPORT void quick_exit(int status)
 {
 	if (rd_ready())
-		rd_release_all();
+		rd_release_sinks(); /* quick_exit does not flush stdio either */
 	RD_REAL(quick_exit)(status);
 	__builtin_unreachable();
 }

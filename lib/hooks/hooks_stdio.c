@@ -136,36 +136,61 @@ RD_EXPORT int __overflow(FILE *f, int c)
 	return do_putc(c, f, 0);
 }
 
-/* fflush does not release held-back bytes: bash writes `echo -n a; echo b`
- * as two writes with an fflush after each, and a secret split that way must
- * still be found (field notes section 2).  It does take back inline bytes. */
+/* fflush: inline putc_unlocked bytes are taken back first, and what the
+ * FILE's stream holds back goes to the sink's stream after the real flush
+ * (rd_file_flushed; sink.c explains why).  The held bytes are not released
+ * here: bash writes `echo -n a; echo b` as two writes with an fflush after
+ * each, and a secret split that way must still be found (field notes
+ * section 2). */
+static int flush_one(FILE *f, int lock)
+{
+	if (lock)
+		flockfile(f);
+	RD_SAVE_ERRNO;
+	rd_file_absorb(f);
+	rd_file_before_flush(f);
+	RD_RESTORE_ERRNO;
+	int r = lock ? RD_REAL(fflush)(f) : RD_REAL(fflush_unlocked)(f);
+	if (r == 0) {
+		rd_file_flushed(f);
+		RD_RESTORE_ERRNO;
+	}
+	if (lock)
+		funlockfile(f);
+	return r;
+}
+
 RD_EXPORT int fflush(FILE *f)
 {
 	if (!rd_ready() || rd_depth)
 		return RD_REAL(fflush)(f);
-	if (f && redacting(f)) {
-		flockfile(f);
-		rd_file_absorb(f);
-		funlockfile(f);
-	} else if (!f) {
-		if (redacting(stdout)) {
-			flockfile(stdout);
-			rd_file_absorb(stdout);
-			funlockfile(stdout);
-		}
-		if (redacting(stderr)) {
-			flockfile(stderr);
-			rd_file_absorb(stderr);
-			funlockfile(stderr);
-		}
+	if (f)
+		return redacting(f) ? flush_one(f, 1) : RD_REAL(fflush)(f);
+	RD_SAVE_ERRNO;
+	if (redacting(stdout)) {
+		flockfile(stdout);
+		rd_file_absorb(stdout);
+		funlockfile(stdout);
 	}
-	return RD_REAL(fflush)(f);
+	if (redacting(stderr)) {
+		flockfile(stderr);
+		rd_file_absorb(stderr);
+		funlockfile(stderr);
+	}
+	rd_file_before_flush_all();
+	RD_RESTORE_ERRNO;
+	int r = RD_REAL(fflush)(NULL);
+	if (r == 0) {
+		rd_file_flushed_all();
+		RD_RESTORE_ERRNO;
+	}
+	return r;
 }
 
 RD_EXPORT int fflush_unlocked(FILE *f)
 {
-	if (redacting(f))
-		rd_file_absorb(f);
+	if (f && redacting(f))
+		return flush_one(f, 0);
 	return RD_REAL(fflush_unlocked)(f);
 }
 

@@ -1,9 +1,14 @@
 /* Zero-copy calls move data without it ever passing through user memory, so
  * nothing could be redacted.  When the destination is a sink they are
- * emulated with read, redact, write (sendfile, splice, tee, vmsplice), or
- * refused so the caller falls back to read/write: copy_file_range fails
- * with EXDEV, which coreutils' cat handles by copying with read/write
- * (field notes section 1: `cat` to a regular file uses copy_file_range). */
+ * emulated with read, redact, write: sendfile, splice, tee, vmsplice and
+ * copy_file_range.  (copy_file_range used to fail with EXDEV so that
+ * callers fall back to read/write, as coreutils' cat does -- field notes
+ * section 1 -- but a program without a fallback then printed nothing.)
+ *
+ * Like the kernel, an emulated call returns once it has moved something
+ * and the input has nothing ready: from a pipe or a socket it reads once
+ * (a second read would wait for the writer, where the real call returns
+ * what was there). */
 
 #include "rd_hooks.h"
 
@@ -25,11 +30,26 @@ static int sink_out(int fd, struct rd_fdinfo *fi)
 	return fi->cls != RD_FD_PLAIN;
 }
 
-/* Copies up to n bytes from in (at *off when off is given, else from its
- * position) to the sink behind out.  What was read but not written is given
- * back to a seekable input. */
-static ssize_t copy_through(int out, struct rd_fdinfo fi, int in, off64_t *off, size_t n)
+/* pwrite at *arg, advancing it: a destination offset (splice,
+ * copy_file_range) is a positioned write, redacted alone with its length
+ * kept, as pwrite's hook does. */
+static ssize_t via_pwrite_at(int fd, const void *b, size_t n, void *arg)
 {
+	off64_t *at = arg;
+	ssize_t r = RD_REAL(pwrite64)(fd, b, n, *at);
+	if (r > 0)
+		*at += r;
+	return r;
+}
+
+/* Copies up to n bytes from in (at *off when off is given, else from its
+ * position) to the sink behind out (at *outoff when given, else at its
+ * position).  What was read but not written is given back to a seekable
+ * input. */
+static ssize_t copy_through(int out, struct rd_fdinfo fi, int in, off64_t *off, size_t n, off64_t *outoff)
+{
+	struct stat ist;
+	int once = fstat(in, &ist) != 0 || !(S_ISREG(ist.st_mode) || S_ISBLK(ist.st_mode));
 	uint8_t *buf = rd_mem_alloc(CHUNK);
 	if (!buf) {
 		errno = ENOMEM;
@@ -46,7 +66,8 @@ static ssize_t copy_through(int out, struct rd_fdinfo fi, int in, off64_t *off, 
 		}
 		if (r == 0)
 			break;
-		ssize_t w = rd_sink_write(out, fi, buf, (size_t)r, via_write, NULL);
+		ssize_t w = outoff ? rd_oneshot_write(out, buf, (size_t)r, via_pwrite_at, outoff, rd_channel_name(fi), 1)
+				   : rd_sink_write(out, fi, buf, (size_t)r, via_write, NULL);
 		if (w < 0) {
 			if (!off && lseek(in, -r, SEEK_CUR) < 0) {
 				/* a pipe: the bytes are gone either way */
@@ -59,7 +80,7 @@ static ssize_t copy_through(int out, struct rd_fdinfo fi, int in, off64_t *off, 
 		else if (w < r)
 			lseek(in, w - r, SEEK_CUR);
 		done += (size_t)w;
-		if (w < r)
+		if (w < r || once)
 			break;
 	}
 	result = (ssize_t)done;
@@ -74,7 +95,7 @@ RD_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 	if (!sink_out(out, &fi))
 		return RD_REAL(sendfile)(out, in, off, n);
 	off64_t o = off ? *off : 0;
-	ssize_t r = copy_through(out, fi, in, off ? &o : NULL, n);
+	ssize_t r = copy_through(out, fi, in, off ? &o : NULL, n, NULL);
 	if (off)
 		*off = o;
 	return r;
@@ -85,15 +106,17 @@ RD_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 	struct rd_fdinfo fi;
 	if (!sink_out(out, &fi))
 		return RD_REAL(sendfile64)(out, in, off, n);
-	return copy_through(out, fi, in, off, n);
+	return copy_through(out, fi, in, off, n, NULL);
 }
 
+/* With an output offset (a regular file that is a sink) the data went out
+ * unredacted before: positioned writes are redacted too. */
 RD_EXPORT ssize_t splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t n, unsigned int flags)
 {
 	struct rd_fdinfo fi;
-	if (!sink_out(out, &fi) || outoff)
+	if (!sink_out(out, &fi))
 		return RD_REAL(splice)(in, inoff, out, outoff, n, flags);
-	return copy_through(out, fi, in, inoff, n);
+	return copy_through(out, fi, in, inoff, n, outoff);
 }
 
 /* tee duplicates pipe data without consuming it: tee into a private pipe,
@@ -111,7 +134,7 @@ RD_EXPORT ssize_t tee(int in, int out, size_t n, unsigned int flags)
 	if (t > 0) {
 		RD_REAL(close)(p[1]);
 		p[1] = -1;
-		r = copy_through(out, fi, p[0], NULL, (size_t)t);
+		r = copy_through(out, fi, p[0], NULL, (size_t)t, NULL);
 	}
 	RD_REAL(close)(p[0]);
 	if (p[1] >= 0)
@@ -127,11 +150,13 @@ RD_EXPORT ssize_t vmsplice(int fd, const struct iovec *iov, size_t cnt, unsigned
 	return writev(fd, iov, (int)cnt);
 }
 
+/* Emulated for what the kernel would copy (regular files, no flags);
+ * anything else gets the real call and its error. */
 RD_EXPORT ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t n, unsigned int flags)
 {
 	struct rd_fdinfo fi;
-	if (!sink_out(out, &fi))
+	struct stat st;
+	if (!sink_out(out, &fi) || flags || fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
 		return RD_REAL(copy_file_range)(in, inoff, out, outoff, n, flags);
-	errno = EXDEV;
-	return -1;
+	return copy_through(out, fi, in, inoff, n, outoff);
 }

@@ -114,12 +114,14 @@ __attribute__((destructor)) static void rd_destructor(void)
 		return;
 	/* Inline putc_unlocked bytes in stdout/stderr are taken back even if no
 	 * hook ever saw these FILEs. */
-	if (rd_file_is_sink(stdout) && ftrylockfile(stdout) == 0) {
-		rd_file_absorb(stdout);
+	if (ftrylockfile(stdout) == 0) {
+		if (rd_file_is_sink(stdout))
+			rd_file_absorb(stdout);
 		funlockfile(stdout);
 	}
-	if (rd_file_is_sink(stderr) && ftrylockfile(stderr) == 0) {
-		rd_file_absorb(stderr);
+	if (ftrylockfile(stderr) == 0) {
+		if (rd_file_is_sink(stderr))
+			rd_file_absorb(stderr);
 		funlockfile(stderr);
 	}
 	rd_release_all();

@@ -57,6 +57,12 @@ int __fwprintf_chk(FILE *f, int flag, const wchar_t *fmt, ...);
 int __vwprintf_chk(int flag, const wchar_t *fmt, va_list ap);
 int __vfwprintf_chk(FILE *f, int flag, const wchar_t *fmt, va_list ap);
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+char *__fgets_chk(char *s, size_t size, int n, FILE *f);
+char *__fgets_unlocked_chk(char *s, size_t size, int n, FILE *f);
+size_t __fread_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
+size_t __fread_unlocked_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
+wchar_t *__fgetws_chk(wchar_t *s, size_t size, int n, FILE *f);
 int __vswprintf_chk(wchar_t *s, size_t maxlen, int flag, size_t slen, const wchar_t *fmt, va_list ap);
 
 /* ---- real symbols (real.c), one field per entry of hooks.def ---- */
@@ -145,6 +151,9 @@ struct rd_sink {
 	size_t owed_len, owed_cap;
 	int last_fd;
 	_Atomic uint64_t pending_since; /* CLOCK_MONOTONIC ns; 0: nothing held */
+	/* The FILE whose held bytes this stream took over at a flush
+	 * (rd_sink_adopt), while nothing else has been written since. */
+	_Atomic(const void *) owner;
 };
 extern struct rd_sink rd_sinks[RD_MAX_SINKS];
 int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe);
@@ -160,14 +169,29 @@ ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, r
  * nested write from a signal handler): no hold-back, no state. */
 ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, void *arg, const char *channel,
 			 int length_preserving);
-/* Releases everything held back, for every sink and every FILE: before
- * exec, fork, spawn, exit, a read of stdin.  `why` names the event. */
+/* Releases everything held back, for every sink and every FILE: at exit
+ * and before a read of input that would wait. */
 void rd_release_all(void);
-/* Releases what a sink reachable through fd holds (before close/dup2 of fd). */
-void rd_release_fd(int fd);
+/* Releases what the sinks hold (descriptor output, and FILE output the
+ * program flushed), not what FILE streams hold: before fork, exec, spawn,
+ * system, popen, pclose and _exit.  A FILE's held bytes belong with its
+ * buffer, which fork copies unflushed and exec, spawn and _exit leave
+ * unflushed too; releasing them there cut a secret in two (fork: the
+ * child printing the second half after the buffered first half). */
+void rd_release_sinks(void);
+/* Before close/dup2 of fd: releases what the sink fd refers to holds,
+ * unless the sink stays reachable through fd 0, 1, 2 or `also` (the
+ * descriptor dup2 copies; -1 for none). */
+void rd_release_fd(int fd, int also);
 /* Same for a sink by index, whatever this thread is doing (caller holds no
  * sink lock). */
 void rd_sink_release(int sink, int fd, int wait);
+/* A FILE on sink `sink` (through fd) was flushed by the program while its
+ * stream `st` held bytes back: the sink's stream takes them over (see
+ * sink.c).  rd_sink_return gives them back to that FILE if nothing else was
+ * written since (1), else leaves them (0).  Callers hold the FILE lock. */
+void rd_sink_adopt(int sink, int fd, struct rd_stream *st, const void *owner);
+int rd_sink_return(int sink, struct rd_stream *st, const void *owner);
 /* Cheap test: is anything held back anywhere? */
 extern _Atomic int rd_held;
 void rd_flusher_kick(void);
@@ -187,16 +211,30 @@ int rd_file_is_sink(FILE *f);
 void rd_file_absorb(FILE *f);
 /* Releases what is held for f into its buffer (fclose, freopen, exit). */
 void rd_file_release(FILE *f, int forget);
+/* Around the program's own fflush of f (caller holds the FILE lock):
+ * before, bytes a direct write() left held on the same sink go out ahead
+ * of the buffer; after, what f's stream holds moves to the sink's stream. */
+void rd_file_before_flush(FILE *f);
+void rd_file_flushed(FILE *f);
+/* The same for fflush(NULL): every FILE we know. */
+void rd_file_before_flush_all(void);
+void rd_file_flushed_all(void);
 void rd_file_release_all(int forget);
 /* Flusher support: the earliest deadline of a FILE's held bytes (0: none),
  * and releasing those older than `limit` ns (skips FILEs that are busy). */
 uint64_t rd_file_next_deadline(uint64_t limit);
+void rd_file_fork_prepare(void);
+void rd_file_fork_parent(void);
+void rd_file_fork_child(void);
 void rd_file_release_due(uint64_t limit);
 
 /* ---- input (hooks_input.c) ---- */
 void rd_input_scan(int fd, const void *data, size_t n);
+/* Before a read of input (stdin as the session started, or a terminal):
+ * releases everything held if the read would wait.  want: bytes the stdio
+ * call needs from the FILE's buffer ((size_t)-1: a line). */
 void rd_before_input(int fd);
-void rd_before_input_file(FILE *f);
+void rd_before_input_file(FILE *f, size_t want);
 
 /* Keeps errno across our work; restore on every return path. */
 #define RD_SAVE_ERRNO int rd_saved_errno_ = errno

@@ -66,9 +66,16 @@ int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
 	return idx;
 }
 
-/* Writes until done or the first error (a short count is then final: the
- * stream takes back what did not go). */
-static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void *arg, int *err)
+/* Writes until done, the first error, or -- once at least `min` bytes are
+ * out -- the first short write (the stream takes back what did not go).
+ * A short write is how the kernel reports a blocking write interrupted by
+ * a signal after some bytes went out (write(2)): writing on would block
+ * again and hide the interruption from the program, which then hangs in
+ * write() instead of seeing the partial count (an alarm() timeout around
+ * a write to a stuck pipe).  `min` covers output that precedes the
+ * caller's own bytes (held bytes of earlier writes): a call must not
+ * return before one of its bytes is out, or it would report 0. */
+static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void *arg, int *err, size_t min)
 {
 	size_t w = 0;
 	*err = 0;
@@ -76,6 +83,8 @@ static size_t write_out(int fd, const uint8_t *p, size_t n, rd_write_fn wr, void
 		ssize_t r = wr(fd, p + w, n - w, arg);
 		if (r > 0) {
 			w += (size_t)r;
+			if (w < n && w >= min)
+				break;
 			continue;
 		}
 		*err = r < 0 ? errno : EIO;
@@ -121,11 +130,13 @@ static int pay_owed(struct rd_sink *s, int fd, rd_write_fn wr, void *arg, int *e
 {
 	if (!s->owed_len)
 		return 0;
-	size_t w = write_out(fd, s->owed, s->owed_len, wr, arg, err);
+	size_t w = write_out(fd, s->owed, s->owed_len, wr, arg, err, s->owed_len);
 	memmove(s->owed, s->owed + w, s->owed_len - w);
 	s->owed_len -= w;
 	return s->owed_len ? -1 : 0;
 }
+
+static void release_locked(struct rd_sink *s, int fd, int wait);
 
 /* Runs data through the sink's stream and writes the output.  Caller holds
  * the sink lock.  Returns the number of input bytes consumed, or -1. */
@@ -151,7 +162,15 @@ static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channe
 			*err = ENOMEM;
 			return done ? (ssize_t)done : -1;
 		}
-		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, err) : 0;
+		/* A release (no new data) writes everything; a write must get one
+		 * of its own bytes out: with length-preserving output they follow
+		 * the old held bytes one for one, otherwise the whole input counts
+		 * as consumed as soon as anything went (the rest is owed). */
+		const struct rd_stage *sg = &s->st.stage;
+		size_t min = !part ? out.len
+			     : sg->length_preserving ? (sg->old_pend < out.len ? sg->old_pend + 1 : out.len)
+						     : 1;
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, err, min) : 0;
 		const uint8_t *owed;
 		size_t owed_len;
 		size_t consumed = rd_stream_commit(&s->st, sc, w, &owed, &owed_len);
@@ -167,6 +186,83 @@ static ssize_t stream_write_locked(struct rd_sink *s, int fd, const char *channe
 	return (ssize_t)done;
 }
 
+/* ---- FILE streams flushed by the program ----
+ * glibc writes a FILE's buffer with an internal __write we never see, so a
+ * FILE's output is redacted on its way into the buffer, by the FILE's own
+ * stream (file.c), and bytes that could start a secret stay in that stream.
+ * When the program flushes the FILE (fflush, or any put on an unbuffered
+ * FILE such as stderr), those bytes would be on the descriptor without the
+ * library: ahead of whatever is written next through the descriptor or
+ * another FILE on it, and visible before the program goes on to wait for
+ * input.  Left in the FILE's stream they were neither: `printf("x"); fflush;
+ * write(1, "y")` came out as "yx", and bash's `printf "Password: "; read`
+ * on a terminal showed the prompt only after the input.  So the sink's
+ * stream takes them over, with their match state, as if write() had
+ * written them: the next write on the sink continues them (a secret cut
+ * between printf and write is still found), and every release of held
+ * descriptor output (flusher, input, close, dup2, fork, exec, exit) covers
+ * them.  If the same FILE writes next, it gets them back (rd_sink_return),
+ * so `echo -n a; echo b` split by bash's fflush calls is still one
+ * stream. */
+/* Streams change hands whole (buffer, held bytes, match state).  The one
+ * handed back in exchange holds nothing, but its context is the tail of
+ * other output: stale where it goes, and a rescan of it masked bytes of the
+ * next write as the remainder of a "secret" that was never printed. */
+static void swap_streams(struct rd_stream *a, struct rd_stream *b)
+{
+	/* A stream's first bytes live inside it (st->small, buf points there):
+	 * the copy carries them, the pointer must follow, or each stream would
+	 * read the other's inline buffer (held bytes came out as NULs). */
+	int a_inline = a->buf == a->small, b_inline = b->buf == b->small;
+	struct rd_stream t = *a;
+	*a = *b;
+	*b = t;
+	if (b_inline)
+		a->buf = a->small;
+	if (a_inline)
+		b->buf = b->small;
+	b->ctx_len = 0;
+	b->rescan = 0;
+	b->ncarry = 0;
+}
+
+void rd_sink_adopt(int sink, int fd, struct rd_stream *st, const void *owner)
+{
+	struct rd_sink *s = &rd_sinks[sink];
+	rd_depth++;
+	pthread_mutex_lock(&s->lock);
+	/* What the sink already holds was written earlier: it goes first. */
+	if (s->st.pend_len || s->owed_len || s->st.forced)
+		release_locked(s, -1, 1);
+	if (!s->st.pend_len && !s->st.forced) {
+		swap_streams(&s->st, st);
+		s->last_fd = fd;
+		atomic_store(&s->owner, owner);
+	}
+	note_pending(s);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+}
+
+int rd_sink_return(int sink, struct rd_stream *st, const void *owner)
+{
+	struct rd_sink *s = &rd_sinks[sink];
+	if (atomic_load(&s->owner) != owner)
+		return 0;
+	int back = 0;
+	rd_depth++;
+	pthread_mutex_lock(&s->lock);
+	if (atomic_load(&s->owner) == owner && !st->pend_len && !st->forced && !s->owed_len) {
+		swap_streams(st, &s->st);
+		atomic_store(&s->owner, NULL);
+		back = 1;
+	}
+	note_pending(s);
+	pthread_mutex_unlock(&s->lock);
+	rd_depth--;
+	return back;
+}
+
 ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, rd_write_fn wr, void *arg)
 {
 	const char *channel = rd_channel_name(fi);
@@ -178,6 +274,7 @@ ssize_t rd_sink_write(int fd, struct rd_fdinfo fi, const void *data, size_t n, r
 	rd_context_ensure_reloader(rd_ctx);
 	pthread_mutex_lock(&s->lock);
 	s->last_fd = fd;
+	atomic_store(&s->owner, NULL); /* held bytes adopted from a FILE now continue here */
 	int err;
 	ssize_t r = stream_write_locked(s, fd, channel, data, n, 0, wr, arg, &err);
 	note_pending(s);
@@ -211,7 +308,11 @@ ssize_t rd_oneshot_write(int fd, const void *data, size_t n, rd_write_fn wr, voi
 			result = done ? (ssize_t)done : -1;
 			break;
 		}
-		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, &err) : 0;
+		/* Length-preserving output maps back to the input: a short write
+		 * returns its count.  Other output has nowhere to keep the rest. */
+		size_t w = out.len ? write_out(fd, out.data, out.len, wr, arg, &err,
+					       st.stage.length_preserving ? 1 : out.len)
+				   : 0;
 		size_t consumed = rd_stream_commit(&st, sc, w, NULL, NULL);
 		rd_scratch_release(sc);
 		if (w < out.len) {
@@ -276,6 +377,8 @@ static void release_locked(struct rd_sink *s, int fd, int wait)
 		struct pollfd p = {fd, POLLOUT, 0};
 		poll(&p, 1, 10);
 	}
+	if (!s->st.pend_len && !s->st.forced)
+		atomic_store(&s->owner, NULL);
 	note_pending(s);
 }
 
@@ -294,11 +397,10 @@ void rd_sink_release(int sink, int fd, int wait)
 		release_sink(&rd_sinks[sink], fd, wait);
 }
 
-void rd_release_all(void)
+void rd_release_sinks(void)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
-	rd_file_release_all(0);
 	if (!atomic_load(&rd_held))
 		return;
 	for (int i = 0; i < RD_MAX_SINKS; i++)
@@ -306,15 +408,55 @@ void rd_release_all(void)
 			release_sink(&rd_sinks[i], -1, 1);
 }
 
-void rd_release_fd(int fd)
+void rd_release_all(void)
+{
+	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
+		return;
+	rd_file_release_all(0);
+	rd_release_sinks();
+}
+
+static int refers_to(int fd, const struct rd_sink *s)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return 0;
+	uint64_t dev = S_ISCHR(st.st_mode) ? 0 : (uint64_t)st.st_dev;
+	uint64_t ino = S_ISCHR(st.st_mode) ? (uint64_t)st.st_rdev : (uint64_t)st.st_ino;
+	return dev == (uint64_t)s->dev && ino == (uint64_t)s->ino;
+}
+
+/* A descriptor going away (close, or replaced by dup2) is not the sink
+ * going away.  Shells redirect a command with dup2 on fd 1 and undo it
+ * after; releasing the sink's held bytes there cut bash's
+ * `echo -n "$a" >&2; echo -n "$b" >&2` (and every loop printing with 2>&1)
+ * into two streams, and a secret split between them came out whole.  So
+ * when fd 0, 1, 2 or the descriptor dup2 copies still refers to the sink,
+ * the bytes stay held and are released through that one. */
+void rd_release_fd(int fd, int also)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
 	if (!atomic_load(&rd_held))
 		return;
 	struct rd_fdinfo fi = rd_fd_info(fd);
-	if (fi.cls == RD_FD_SINK && atomic_load(&rd_sinks[fi.sink].pending_since))
-		release_sink(&rd_sinks[fi.sink], fd, 1);
+	if (fi.cls != RD_FD_SINK || !atomic_load(&rd_sinks[fi.sink].pending_since))
+		return;
+	struct rd_sink *s = &rd_sinks[fi.sink];
+	const int others[] = {1, 2, 0, also};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		int o = others[i];
+		if (o == fd || !refers_to(o, s))
+			continue;
+		rd_depth++;
+		pthread_mutex_lock(&s->lock);
+		if (s->last_fd == fd || s->last_fd < 0)
+			s->last_fd = o;
+		pthread_mutex_unlock(&s->lock);
+		rd_depth--;
+		return;
+	}
+	release_sink(s, fd, 1);
 }
 
 /* ---- the flusher thread ----
@@ -418,41 +560,99 @@ void rd_flusher_kick(void)
 	pthread_mutex_unlock(&flusher_lock);
 }
 
-/* ---- fork ---- */
+/* ---- fork ----
+ * Every lock another thread could hold at fork time is taken before it, so
+ * the child inherits consistent streams and tables, and let go after it.
+ * Things this gets right that a plain "lock every used sink" did not:
+ *  - parent() unlocks exactly the sinks prepare() locked.  A sink another
+ *    thread created meanwhile (its first write raced the fork) is `used` in
+ *    parent() but was never locked by us: unlocking it released that
+ *    thread's lock, a second writer entered the same stream, and output
+ *    came out garbled and unmasked (seen with threads starting to print
+ *    while the main thread forked: tests/interpose fork-threads).
+ *  - no sink is left out: one created after the scan (before we hold
+ *    sinks_add_lock) is locked on the next round, so in the child every
+ *    used sink's stream is whole and its lock ours.
+ *  - the order is the one other paths use: a sink lock, then
+ *    sinks_add_lock (classifying a descriptor inside release_locked), the
+ *    FILE table's lock, and flusher_lock last (note_pending kicks the
+ *    flusher with a sink lock held).  context.c's handlers (contexts and
+ *    reload locks, jit_fork_lock, urcu) run after these: pthread_atfork
+ *    runs prepare handlers in reverse order of registration, and the
+ *    context's are registered first (rd_context_create, then
+ *    rd_hooks_atfork_install).  A thread compiling a rule holds a sink
+ *    lock and then jit_fork_lock, so that one must come last.
+ *  - the state is per thread: a fork from inside a hook (a signal handler,
+ *    rd_depth > 0) locks nothing, and its parent() must not unlock what
+ *    another thread's fork, in progress at the same time, locked.
+ * In the child, the only thread left, the locks are initialised afresh. */
+
+_Static_assert(RD_MAX_SINKS <= 64, "fork_locked is a 64-bit mask");
+static __thread uint64_t fork_locked __attribute__((tls_model("initial-exec")));
+static __thread int fork_prepared __attribute__((tls_model("initial-exec")));
 
 static void prepare(void)
 {
 	if (atomic_load(&rd_state) != RD_READY)
 		return;
-	/* Held bytes go out once, from the parent, before the fork. */
-	rd_release_all();
+	/* Held bytes go out once, from the parent, before the fork.  Only the
+	 * descriptor-level ones: what a FILE holds is part of its buffer, which
+	 * the child inherits unflushed (rd_release_sinks). */
+	rd_release_sinks();
 	if (rd_depth > 0)
 		return; /* fork from inside a hook (a handler): locks may be ours */
+	uint64_t locked = 0;
+	for (;;) {
+		for (int i = 0; i < RD_MAX_SINKS; i++)
+			if (!(locked & (1ull << i)) && __atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE)) {
+				pthread_mutex_lock(&rd_sinks[i].lock);
+				locked |= 1ull << i;
+			}
+		pthread_mutex_lock(&sinks_add_lock);
+		/* Sinks are only ever added, at most RD_MAX_SINKS: this ends. */
+		int missed = 0;
+		for (int i = 0; i < RD_MAX_SINKS; i++)
+			if (rd_sinks[i].used && !(locked & (1ull << i)))
+				missed = 1;
+		if (!missed)
+			break;
+		pthread_mutex_unlock(&sinks_add_lock);
+	}
+	rd_file_fork_prepare();
 	pthread_mutex_lock(&flusher_lock);
-	for (int i = 0; i < RD_MAX_SINKS; i++)
-		if (rd_sinks[i].used)
-			pthread_mutex_lock(&rd_sinks[i].lock);
+	fork_locked = locked;
+	fork_prepared = 1;
 }
 
 static void parent(void)
 {
-	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+	if (!fork_prepared)
 		return;
-	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
-		if (rd_sinks[i].used)
-			pthread_mutex_unlock(&rd_sinks[i].lock);
+	uint64_t locked = fork_locked;
+	fork_prepared = 0;
+	fork_locked = 0;
 	pthread_mutex_unlock(&flusher_lock);
+	rd_file_fork_parent();
+	pthread_mutex_unlock(&sinks_add_lock);
+	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
+		if (locked & (1ull << i))
+			pthread_mutex_unlock(&rd_sinks[i].lock);
 }
 
 static void child(void)
 {
-	if (atomic_load(&rd_state) != RD_READY || rd_depth > 0)
+	if (!fork_prepared)
 		return;
-	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
-		if (rd_sinks[i].used)
-			pthread_mutex_unlock(&rd_sinks[i].lock);
+	uint64_t locked = fork_locked;
+	fork_prepared = 0;
+	fork_locked = 0;
+	for (int i = 0; i < RD_MAX_SINKS; i++)
+		if (locked & (1ull << i))
+			pthread_mutex_init(&rd_sinks[i].lock, NULL);
+	pthread_mutex_init(&sinks_add_lock, NULL);
+	rd_file_fork_child();
 	flusher_running = 0; /* the thread is not in the child; started again when needed */
-	pthread_mutex_unlock(&flusher_lock);
+	pthread_mutex_init(&flusher_lock, NULL);
 }
 
 void rd_hooks_atfork_install(void)
