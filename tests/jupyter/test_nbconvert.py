@@ -97,7 +97,7 @@ class NbconvertExecute(unittest.TestCase):
         ev = [a for a in self.audit if a["event"] == "jupyter" and a.get("action") != "ok"]
         self.assertEqual(ev, [])
         rules = {a["rule"] for a in self.audit if a["event"] == "detection" and a["channel"] == "jupyter"}
-        self.assertEqual(rules, {"aws-access-key-id", "github-pat", "jwt", "generic-password-assignment"})
+        self.assertEqual(rules, {"aws-access-key-id", "github-token", "jwt", "generic-password-assignment"})
         self.assertEqual(leaks(json.dumps(self.audit)), [])
 
 

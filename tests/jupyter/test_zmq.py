@@ -300,7 +300,8 @@ class Masking(unittest.TestCase):
         self.assertEqual(self.msgs[11]["buffers"], [AWS.encode()])
 
     def test_escapes(self):
-        self.assertEqual(self.msgs[9]["content"]["text"], 'password = "%s"\n' % ("*" * len(PW_VALUE)))
+        # the quotes are masked with the value (generic-password-assignment)
+        self.assertEqual(self.msgs[9]["content"]["text"], 'password = %s\n' % ("*" * (len(PW_VALUE) + 2)))
         t = self.msgs[10]["content"]["text"]
         self.assertEqual(t, "\x01%s\n\"%s\"\u00e9\U0001F600%s" % ("*" * len(AWS), "*" * len(GHP), "*" * len(JWT)))
         # re-encoded the way jupyter_client encodes (ensure_ascii=False)
