@@ -107,11 +107,11 @@ static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
 	return 0;
 }
 
-static int add_span(struct rd_scratch *sc, uint32_t start, uint32_t end, uint32_t rule)
+int rd_span_push(struct rd_scratch *sc, struct rd_span span)
 {
 	if (grow((void **)&sc->spans, &sc->spans_cap, sc->nspans + 1, sizeof(*sc->spans)))
 		return REDACT_ERROR_NOMEM;
-	sc->spans[sc->nspans++] = (struct rd_span){start, end, rule};
+	sc->spans[sc->nspans++] = span;
 	return 0;
 }
 
@@ -235,7 +235,7 @@ static int accept_match(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t r
 	if (rs->nglobal && allowed(sc, rs->global, rs->nglobal, rd_ruleset_global_allow(rs), buf, len, &f))
 		return 0;
 	/* pcre2_match with allowlists reused the ovector; the span is saved. */
-	return add_span(sc, (uint32_t)f.sstart, (uint32_t)f.send, ri) ? -1 : 1;
+	return rd_span_push(sc, (struct rd_span){(uint32_t)f.sstart, (uint32_t)f.send, ri}) ? -1 : 1;
 }
 
 static void limit_hit(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, int rc)
@@ -268,7 +268,7 @@ static int eval_literal(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t r
 		if (memcmp(buf + q, r->literal_value, L))
 			return 0;
 		sc->last_end[ri] = (uint32_t)(q + L);
-		return add_span(sc, (uint32_t)q, (uint32_t)(q + L), ri) ? REDACT_ERROR_NOMEM : 0;
+		return rd_span_push(sc, (struct rd_span){(uint32_t)q, (uint32_t)(q + L), ri});
 	}
 	if ((flags & RD_SCAN_PARTIAL) && !memcmp(buf + q, r->literal_value, len - q))
 		note_partial(res, q, ri);

@@ -58,6 +58,8 @@ static inline int rd_match(const struct rd_rule *r, const pcre2_code *code, cons
  * (a signal handler interrupted a hook).  NULL only if mmap fails. */
 struct rd_scratch *rd_scratch_acquire(void);
 void rd_scratch_release(struct rd_scratch *sc);
+/* Appends a span to sc->spans (0, or REDACT_ERROR_NOMEM). */
+int rd_span_push(struct rd_scratch *sc, struct rd_span span);
 /* Makes sure sc->out holds n bytes. */
 int rd_scratch_out(struct rd_scratch *sc, size_t n);
 

@@ -519,16 +519,23 @@ static void walk(const char *re, int i, int end, struct strset *s)
 		return; /* strings remain open at the end of this part */
 }
 
+/* The literal strings every match of the regex begins with, into *s;
+ * 0 when they cannot be determined. */
+static int leading_literals(const char *regex, struct strset *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = 1;
+	s->open[0] = 1;
+	walk_alternatives(regex, 0, (int)strlen(regex), s);
+	return !s->failed && s->n > 0;
+}
+
 int rd_regex_starts_with_keyword(const char *regex, const char *const *keywords, size_t nkeywords)
 {
 	if (!regex || !nkeywords)
 		return 0;
-	int n = (int)strlen(regex);
-	struct strset s = {0};
-	s.n = 1;
-	s.open[0] = 1;
-	walk_alternatives(regex, 0, n, &s);
-	if (s.failed || s.n == 0)
+	struct strset s;
+	if (!leading_literals(regex, &s))
 		return 0;
 	for (int i = 0; i < s.n; i++) {
 		int ok = 0;
@@ -548,12 +555,8 @@ size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out)
 	*out = NULL;
 	if (!regex)
 		return 0;
-	int n = (int)strlen(regex);
-	struct strset s = {0};
-	s.n = 1;
-	s.open[0] = 1;
-	walk_alternatives(regex, 0, n, &s);
-	if (s.failed || s.n == 0)
+	struct strset s;
+	if (!leading_literals(regex, &s))
 		return 0;
 	for (int i = 0; i < s.n; i++)
 		if (s.len[i] < 2)

@@ -110,20 +110,6 @@ static int account(struct redact_context *cx, struct rd_ruleset *rs, const struc
 	return count;
 }
 
-static int push_span(struct rd_scratch *sc, struct rd_span s)
-{
-	if (sc->nspans == sc->spans_cap) {
-		size_t cap = sc->spans_cap ? sc->spans_cap * 2 : 256;
-		struct rd_span *p = rd_mem_realloc(sc->spans, cap * sizeof(*p));
-		if (!p)
-			return REDACT_ERROR_NOMEM;
-		sc->spans = p;
-		sc->spans_cap = cap;
-	}
-	sc->spans[sc->nspans++] = s;
-	return 0;
-}
-
 static void sort_spans(struct rd_span *s, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
@@ -179,7 +165,7 @@ static int continue_forced(struct rd_ruleset *rs, struct rd_stream *st, struct r
 		return 0;
 	}
 	if (end > emit_from)
-		return push_span(sc, (struct rd_span){(uint32_t)emit_from, (uint32_t)end, UINT32_MAX});
+		return rd_span_push(sc, (struct rd_span){(uint32_t)emit_from, (uint32_t)end, UINT32_MAX});
 	return 0;
 }
 
@@ -292,7 +278,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 		/* The hold-back bound: release the oldest bytes, masked, since they
 		 * belong to a match still in progress. */
 		size_t forced = total - cx->cfg.holdback_max;
-		rc = push_span(sc, (struct rd_span){(uint32_t)hold, (uint32_t)forced,
+		rc = rd_span_push(sc, (struct rd_span){(uint32_t)hold, (uint32_t)forced,
 						    res.hold_rule < rs->nrules ? res.hold_rule : UINT32_MAX - 1});
 		if (rc)
 			goto out;
@@ -309,7 +295,7 @@ int rd_stream_process(struct redact_context *cx, struct rd_stream *st, struct rd
 		struct rd_span c = st->carry[i];
 		c.start += (uint32_t)emit_from;
 		c.end += (uint32_t)emit_from;
-		rc = push_span(sc, c);
+		rc = rd_span_push(sc, c);
 		if (rc)
 			goto out;
 	}
