@@ -400,9 +400,20 @@ int rd_context_ensure_rules(struct redact_context *cx)
 	if (__builtin_expect(atomic_load_explicit(&cx->current, memory_order_acquire) != NULL, 1))
 		return 0;
 	/* A write from a signal handler that interrupted the first build on this
-	 * thread cannot wait for it. */
+	 * thread could not wait for it, and would have no rules: its data would
+	 * be lost.  So the asynchronous signals are blocked on this thread
+	 * while it builds (a few milliseconds, once per process); they are
+	 * delivered when it is done, with the rules in place.  Faults stay
+	 * unblocked (a blocked SIGSEGV kills).  The check below remains for a
+	 * handler of one of those. */
 	if (building_here)
 		return REDACT_ERROR_RULES;
+	sigset_t all, old;
+	sigfillset(&all);
+	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&all, faults[i]);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	building_here = 1;
 	pthread_mutex_lock(&cx->reload_lock);
 	int rc = 0;
@@ -410,6 +421,7 @@ int rd_context_ensure_rules(struct redact_context *cx)
 		rc = build_first(cx);
 	pthread_mutex_unlock(&cx->reload_lock);
 	building_here = 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
