@@ -405,12 +405,9 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 {
 	size_t seen = from > RD_RECHECK_MARGIN ? from - RD_RECHECK_MARGIN : 0;
 	int ends_line = buf[len - 1] == '\n';
-	size_t line_start = len; /* the start of the last line, computed once */
-	int have_line_start = 0;
-#define LINE_START()                                                                        \
-	(have_line_start ? line_start                                                       \
-			 : (have_line_start = 1,                                            \
-			    line_start = last_line_start(buf, len, seen)))
+	/* Single-line searches start no earlier than the last line (none runs
+	 * after a write that ends in a newline). */
+	size_t line_start = ends_line ? len : last_line_start(buf, len, seen);
 	size_t ntail = ends_line ? rs->ntail_multiline : rs->ntail;
 	for (size_t t = 0; t < ntail; t++) {
 		uint32_t ri = rs->tail_rules[t];
@@ -420,8 +417,8 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
 		if (start < seen)
 			start = seen;
-		if (r->single_line && start < LINE_START())
-			start = LINE_START();
+		if (r->single_line && start < line_start)
+			start = line_start;
 		if (start >= len)
 			continue;
 		pcre2_code *code = rd_rule_code(rs, r);
@@ -440,8 +437,8 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		size_t tstart = len > window ? len - window : 0;
 		if (tstart < seen)
 			tstart = seen;
-		if (!(g & RD_LEADS_MULTILINE) && tstart < LINE_START())
-			tstart = LINE_START();
+		if (!(g & RD_LEADS_MULTILINE) && tstart < line_start)
+			tstart = line_start;
 		if (tstart >= len)
 			continue;
 		const struct rd_kwindex *lx = rd_ruleset_leads(rs, g);
@@ -472,7 +469,6 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		}
 	}
 	return 0;
-#undef LINE_START
 }
 
 int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t from,
