@@ -22,4 +22,5 @@ if ! bash "$src/tools/corpus/build_clean_corpus.sh" "$clean" > "$clean.log" 2>&1
     exit 1
 fi
 echo "clean corpus built in $(( $(date +%s) - start )) s: $clean"
-exec python3 "$src/tools/corpus_eval.py" --lib "$lib" --corpus "$corpus" --clean-dir "$clean" --check
+# CORPUS_EVAL_PRELOAD: the sanitizer runtime in the ASan build (tests/CMakeLists.txt).
+exec env ${CORPUS_EVAL_PRELOAD:+LD_PRELOAD="$CORPUS_EVAL_PRELOAD"} python3 "$src/tools/corpus_eval.py" --lib "$lib" --corpus "$corpus" --clean-dir "$clean" --check
