@@ -357,6 +357,20 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 	return 0;
 }
 
+static void sort_hits(struct rd_kw_hit *h, size_t n)
+{
+	/* Insertion sort: hits are out of order by at most max_offset bytes. */
+	for (size_t i = 1; i < n; i++) {
+		struct rd_kw_hit x = h[i];
+		size_t j = i;
+		while (j > 0 && (h[j - 1].pos > x.pos || (h[j - 1].pos == x.pos && h[j - 1].kw > x.kw))) {
+			h[j] = h[j - 1];
+			j--;
+		}
+		h[j] = x;
+	}
+}
+
 static void sort_spans(struct rd_span *s, size_t n)
 {
 	/* Insertion sort: spans arrive almost sorted (keyword order). */
@@ -482,10 +496,21 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 	int rc = prepare(sc, rs);
 	if (rc)
 		return rc;
-	size_t pos = from;
+	/* Rules see their keyword hits in positional order: eval_rule skips a
+	 * hit inside an earlier match of its rule, and does not search the
+	 * same starts twice.  The keyword pass reports hits up to max_offset
+	 * bytes out of order (rd_kwindex_scan), so each batch is sorted, and
+	 * the hits that a later batch could still precede wait for it. */
+	size_t pos = from, nh = 0;
+	const size_t late = rs->kw.max_offset;
 	while (pos < len) {
-		size_t nh = rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits, sc->hits_cap);
-		for (size_t h = 0; h < nh; h++) {
+		nh += rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits + nh, sc->hits_cap - nh);
+		sort_hits(sc->hits, nh);
+		size_t ready = nh;
+		if (pos < len)
+			while (ready > 0 && sc->hits[ready - 1].pos + late >= pos)
+				ready--;
+		for (size_t h = 0; h < ready; h++) {
 			size_t q = sc->hits[h].pos;
 			const uint32_t *rl;
 			uint32_t nr;
@@ -498,6 +523,8 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 					return 0;
 			}
 		}
+		nh -= ready;
+		memmove(sc->hits, sc->hits + ready, nh * sizeof(*sc->hits));
 	}
 	if ((flags & RD_SCAN_PARTIAL) && len) {
 		rc = scan_in_progress(rs, sc, buf, len, from, res);

@@ -2,7 +2,14 @@
 #include "rd_sort.h"
 #include "redact.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+struct rd_gram_weight {
+	char gram[5];
+	uint16_t per_mb;
+};
+#include "gram_weights.h"
 
 const uint8_t rd_lower[256] = {
 #define L4(i) L1(i), L1(i + 1), L1(i + 2), L1(i + 3)
@@ -24,7 +31,7 @@ static inline uint32_t load32(const uint8_t *p)
 
 static inline uint32_t gram_hash(uint32_t g)
 {
-	return (g * 0x9E3779B1u) >> 16;
+	return (g * 0x9E3779B1u) >> (32 - RD_KW_FILTER_BITS);
 }
 
 static inline int bit_test(const uint64_t *bm, uint32_t h)
@@ -45,6 +52,53 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+static int cmp_gram_weight(const void *key, const void *elem)
+{
+	const struct rd_gram_weight *w = elem;
+	return memcmp(key, w->gram, strlen(w->gram) < 4 ? 3 : 4);
+}
+
+/* Occurrences per MB of the folded gram g[0..width) in ML job output
+ * (gram_weights.h); 1 for grams too rare to be listed, and for 2-grams. */
+static uint32_t gram_weight(const uint8_t *g, int width)
+{
+	const struct rd_gram_weight *w = NULL;
+	if (width == 3)
+		w = bsearch(g, rd_gram3_weights, sizeof(rd_gram3_weights) / sizeof(rd_gram3_weights[0]),
+			    sizeof(rd_gram3_weights[0]), cmp_gram_weight);
+	else if (width == 4)
+		w = bsearch(g, rd_gram4_weights, sizeof(rd_gram4_weights) / sizeof(rd_gram4_weights[0]),
+			    sizeof(rd_gram4_weights[0]), cmp_gram_weight);
+	return w ? w->per_mb : 1;
+}
+
+/* The furthest a keyword's first filter gram may lie from its start.  Bounds
+ * how far out of order rd_kwindex_scan may report hits (and so the hits an
+ * engine carries between batches). */
+#define RD_KW_MAX_WINDOW 24
+
+/* Which S consecutive grams of keyword kw[0..len) go into the filter: the
+ * window whose grams are rarest in ML output.  Any window works, because an
+ * occurrence at q has exactly one check position in q+j .. q+j+S-1. */
+static uint32_t rarest_window(const char *kw, uint32_t len, int gram, int stride)
+{
+	uint32_t best = 0, best_cost = UINT32_MAX;
+	for (uint32_t j = 0; j + (uint32_t)stride - 1 + (uint32_t)gram <= len && j <= RD_KW_MAX_WINDOW; j++) {
+		uint32_t cost = 0;
+		for (int s = 0; s < stride; s++) {
+			uint8_t g[4];
+			for (int i = 0; i < gram; i++)
+				g[i] = (uint8_t)kw[j + (uint32_t)s + (uint32_t)i] | 0x20;
+			cost += gram_weight(g, gram);
+		}
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = j;
+		}
+	}
+	return best;
 }
 
 struct triple {
@@ -158,6 +212,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 			ix->minlen = base->minlen;
 		if (base->maxlen > ix->maxlen)
 			ix->maxlen = base->maxlen;
+		ix->max_offset = base->max_offset;
 	} else {
 		/* Gram width and stride from the shortest keyword. */
 		switch (ix->minlen) {
@@ -179,11 +234,15 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	if (!tr)
 		goto out;
 	for (size_t k = 0; k < nkw; k++) {
+		uint32_t w = rarest_window(kw[k], kwlen[k], ix->gram, ix->stride);
 		for (int j = 0; j < ix->stride; j++) {
+			uint32_t off = w + (uint32_t)j;
 			uint8_t g4[4] = {0};
-			memcpy(g4, kw[k] + j, (size_t)ix->gram);
+			memcpy(g4, kw[k] + off, (size_t)ix->gram);
 			uint32_t g = (load32(g4) & ix->gmask) | ix->fold;
-			tr[k * (size_t)ix->stride + (size_t)j] = (struct triple){g, (uint32_t)k, (uint32_t)j};
+			tr[k * (size_t)ix->stride + (size_t)j] = (struct triple){g, (uint32_t)k, off};
+			if (off > ix->max_offset)
+				ix->max_offset = off;
 		}
 	}
 	rd_sort(tr, ntr, sizeof(*tr), cmp_triple);

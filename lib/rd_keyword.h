@@ -3,12 +3,16 @@
  *
  * Method (measured in field notes section 8 and bench/): a filter looks at
  * one n-gram of G bytes every S bytes, folds it to lower case with |0x20,
- * hashes it to 16 bits and tests a 64 Kibit bitmap (8 KiB, stays in L1).
+ * hashes it to 17 bits and tests a 128 Kibit bitmap (16 KiB, stays in L1).
  * Every keyword inserts the grams at its offsets 0..S-1, so any occurrence
  * of a keyword of length >= G+S-1 contains exactly one checked gram.  A
  * filter hit is confirmed in a small open-addressing table and by comparing
  * the keyword.  G and S come from the shortest keyword of the set:
  *   min length 2: G=2 S=1   3: G=3 S=1   4: G=3 S=2   5: G=4 S=2   >=6: G=4 S=3
+ * A longer keyword has several windows of S consecutive grams; it inserts
+ * the one whose grams are rarest in ML output (gram_weights.h), so that
+ * "tradier" is looked for through "adi"/"die", not "tra"/"rad" (the common
+ * grams of its first bytes made 80% of all filter hits on ML logs).
  * On ML training logs at 4 KiB writes, G=3/S=2 ran at ~1.9 GB/s and G=4/S=1
  * at ~1.2 GB/s on this machine, which is why shipped rules use keywords of
  * at least 4 bytes. */
@@ -18,6 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "rd_mem.h"
+
+/* Filter size: with ~2,000 keywords in a 64 Kibit filter, 2.9% of the
+ * checks on ML logs hit a bit set by another gram (half of all filter hits);
+ * 128 Kibit halves that and still fits in L1 with the write buffer. */
+#define RD_KW_FILTER_BITS 17
+#define RD_KW_FILTER_WORDS ((1u << RD_KW_FILTER_BITS) / 64)
 
 struct rd_kw_entry {
 	uint32_t kw;     /* keyword index */
@@ -33,7 +43,7 @@ struct rd_kw_slot {
 struct rd_kwindex {
 	int gram, stride;
 	uint32_t gmask, fold;
-	uint64_t bitmap[1024];          /* with a base: the union of both filters */
+	uint64_t bitmap[RD_KW_FILTER_WORDS]; /* with a base: the union of both filters */
 	/* An index may extend a prebuilt one (the built-in rules, generated at
 	 * build time): it then holds only its own keywords, numbered after the
 	 * base's, and lookups try both.  One level only. */
@@ -42,6 +52,7 @@ struct rd_kwindex {
 	const struct rd_kw_slot *slots;
 	uint32_t slot_mask;
 	uint32_t max_bucket; /* most entries of one slot: hits one check can add */
+	uint32_t max_offset; /* largest gram offset in a keyword (with a base: both) */
 	const struct rd_kw_entry *entries;
 	/* own keywords, lower-cased */
 	size_t nkw;
@@ -105,9 +116,14 @@ static inline const char *rd_kw_text(const struct rd_kwindex *ix, uint32_t kw)
 
 /* Scans check positions from *pos (first call: the start of the region of
  * interest, `from`) up to len, appending hits that start at or after `from`
- * to hits[] (ascending positions).  Stops early, with *pos at the next check
- * position, when hits[] could overflow; returns the hit count.  cap must be
- * at least rd_kwindex_min_cap(ix). */
+ * to hits[].  Stops early, with *pos at the next check position, when hits[]
+ * could overflow; returns the hit count.  cap must be at least
+ * rd_kwindex_min_cap(ix).
+ * Order: hits come in the order of the check positions that found them, and
+ * a hit starts up to max_offset bytes before its check position.  So hits are
+ * not sorted, and a later call may still return hits that start at or after
+ * *pos - max_offset: a caller that needs positional order sorts, and carries
+ * those hits into the next batch (rd_engine_scan). */
 size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t *pos,
 		       struct rd_kw_hit *hits, size_t cap);
 
@@ -116,10 +132,13 @@ size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t l
  * may complete a keyword. */
 size_t rd_kwindex_prefix_tail(const struct rd_kwindex *ix, const uint8_t *buf, size_t len);
 
+/* Room for one batch (4 check positions per step) plus the hits a caller
+ * may carry over: those of the check positions in the last max_offset
+ * bytes. */
 static inline size_t rd_kwindex_min_cap(const struct rd_kwindex *ix)
 {
 	size_t b = ix->max_bucket + (ix->base ? ix->base->max_bucket : 0);
-	return 4 * b + 4;
+	return (4 + ix->max_offset / (size_t)(ix->stride ? ix->stride : 1) + 2) * b + 4;
 }
 
 extern const uint8_t rd_lower[256];

@@ -147,10 +147,10 @@ static int emit_index(FILE *f, struct rd_rule_defs *d)
 	fputs("};\nstatic const struct rd_kwindex builtin_index = {\n", f);
 	fprintf(f, "\t.gram = %d, .stride = %d, .gmask = 0x%xu, .fold = 0x%xu,\n\t.bitmap = {", ix.gram, ix.stride,
 		ix.gmask, ix.fold);
-	for (size_t i = 0; i < 1024; i++)
+	for (size_t i = 0; i < RD_KW_FILTER_WORDS; i++)
 		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix.bitmap[i]);
-	fprintf(f, "},\n\t.base = NULL, .kw_offset = 0, .slots = kw_slots, .slot_mask = %uu, .max_bucket = %uu,\n",
-		ix.slot_mask, ix.max_bucket);
+	fprintf(f, "},\n\t.base = NULL, .kw_offset = 0, .slots = kw_slots, .slot_mask = %uu, .max_bucket = %uu, .max_offset = %uu,\n",
+		ix.slot_mask, ix.max_bucket, ix.max_offset);
 	fprintf(f, "\t.entries = kw_entries, .nkw = %zu, .kw = kw_text, .kwlen = kw_len, .kw_rule_first = kw_first,\n",
 		ix.nkw);
 	fprintf(f, "\t.kw_rule_count = kw_count, .kw_rules = kw_rules, .minlen = %zu, .maxlen = %zu,\n", ix.minlen,
