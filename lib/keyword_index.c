@@ -34,6 +34,18 @@ static inline uint32_t gram_hash(uint32_t g)
 	return (g * 0x9E3779B1u) >> (32 - RD_KW_FILTER_BITS);
 }
 
+/* The two second-stage windows hash differently, so that a window that is a
+ * keyword's "next byte" window does not pass as a "byte before" one. */
+static inline uint32_t wide_hash_next(uint32_t w)
+{
+	return (w * 0x85EBCA6Bu) >> (32 - RD_KW_WIDE_BITS);
+}
+
+static inline uint32_t wide_hash_before(uint32_t w)
+{
+	return (w * 0xC2B2AE35u) >> (32 - RD_KW_WIDE_BITS);
+}
+
 static inline int bit_test(const uint64_t *bm, uint32_t h)
 {
 	return (int)((bm[h >> 6] >> (h & 63)) & 1);
@@ -81,17 +93,27 @@ static uint32_t gram_weight(const uint8_t *g, int width)
 
 /* Which S consecutive grams of keyword kw[0..len) go into the filter: the
  * window whose grams are rarest in ML output.  Any window works, because an
- * occurrence at q has exactly one check position in q+j .. q+j+S-1. */
+ * occurrence at q has exactly one check position in q+j .. q+j+S-1.  A gram
+ * costs its filter hits plus, weighted by what a table look-up costs over a
+ * second-stage test (~6x, measured), the hits of its second-stage window
+ * (see `wide` in rd_keyword.h). */
 static uint32_t rarest_window(const char *kw, uint32_t len, int gram, int stride)
 {
 	uint32_t best = 0, best_cost = UINT32_MAX;
 	for (uint32_t j = 0; j + (uint32_t)stride - 1 + (uint32_t)gram <= len && j <= RD_KW_MAX_WINDOW; j++) {
 		uint32_t cost = 0;
 		for (int s = 0; s < stride; s++) {
+			uint32_t off = j + (uint32_t)s;
 			uint8_t g[4];
 			for (int i = 0; i < gram; i++)
-				g[i] = (uint8_t)kw[j + (uint32_t)s + (uint32_t)i] | 0x20;
+				g[i] = (uint8_t)kw[off + (uint32_t)i] | 0x20;
 			cost += gram_weight(g, gram);
+			if (gram >= 3 && (off + (uint32_t)gram < len || off >= 1)) {
+				uint32_t w0 = off + (uint32_t)gram < len ? off + (uint32_t)gram - 3 : off - 1;
+				for (int i = 0; i < 4; i++)
+					g[i] = (uint8_t)kw[w0 + (uint32_t)i] | 0x20;
+				cost += 6 * gram_weight(g, 4);
+			}
 		}
 		if (cost < best_cost) {
 			best_cost = cost;
@@ -243,6 +265,30 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 			tr[k * (size_t)ix->stride + (size_t)j] = (struct triple){g, (uint32_t)k, off};
 			if (off > ix->max_offset)
 				ix->max_offset = off;
+		}
+	}
+	/* Second stage (see rd_keyword.h): each keyword gram's wider window. */
+	ix->wide_on = ix->gram >= 3;
+	if (base) {
+		ix->wide_on = ix->wide_on && base->wide_on;
+		memcpy(ix->wide, base->wide, sizeof(ix->wide));
+	}
+	for (size_t i = 0; i < ntr && ix->wide_on; i++) {
+		const char *k = kw[tr[i].kw];
+		uint32_t off = tr[i].offset, L = kwlen[tr[i].kw];
+		uint8_t w4[4];
+		if (off + (uint32_t)ix->gram < L) {
+			for (int b = 0; b < 4; b++) /* bytes off+G-3 .. off+G */
+				w4[b] = (uint8_t)k[off + (uint32_t)ix->gram - 3 + (uint32_t)b] | 0x20;
+			uint32_t h = wide_hash_next(load32(w4));
+			ix->wide[h >> 6] |= 1ull << (h & 63);
+		} else if (off >= 1) {
+			for (int b = 0; b < 4; b++) /* bytes off-1 .. off+2 */
+				w4[b] = (uint8_t)k[off - 1 + (uint32_t)b] | 0x20;
+			uint32_t h = wide_hash_before(load32(w4));
+			ix->wide[h >> 6] |= 1ull << (h & 63);
+		} else {
+			ix->wide_on = 0; /* a keyword no longer than the gram */
 		}
 	}
 	rd_sort(tr, ntr, sizeof(*tr), cmp_triple);
@@ -399,9 +445,8 @@ static inline size_t confirm_in(const struct rd_kwindex *t, uint32_t id_offset, 
 	}
 }
 
-/* Out of line: filter hits are rare, and inlining this into the scan loop
- * made the compiler spill the loop's registers (measured: 11 -> 5
- * instructions per byte of ML log). */
+/* The tables, for a position that passed both filter stages.  Out of line:
+ * inlined, it made the compiler spill the scan loop's registers. */
 __attribute__((noinline)) static size_t confirm(const struct rd_kwindex *ix, const uint8_t *buf, size_t len,
 						size_t from, size_t p, uint32_t g, struct rd_kw_hit *hits, size_t nh)
 {
@@ -412,30 +457,33 @@ __attribute__((noinline)) static size_t confirm(const struct rd_kwindex *ix, con
 	return nh;
 }
 
-/* The filter loop for one stride S (a constant, so offsets are immediates):
- * four checks per iteration, independent loads and hashes. */
-#define SCAN_LOOP(S)                                                                                \
-	while (p + 3 * (S) + 4 <= len && nh + 4 * reserve <= cap) {                                 \
-		uint32_t g0 = (load32(buf + p) & m) | fold;                                         \
-		uint32_t g1 = (load32(buf + p + (S)) & m) | fold;                                   \
-		uint32_t g2 = (load32(buf + p + 2 * (S)) & m) | fold;                               \
-		uint32_t g3 = (load32(buf + p + 3 * (S)) & m) | fold;                               \
-		uint64_t b = (bm[gram_hash(g0) >> 6] >> (gram_hash(g0) & 63)) |                     \
-			     (bm[gram_hash(g1) >> 6] >> (gram_hash(g1) & 63)) |                     \
-			     (bm[gram_hash(g2) >> 6] >> (gram_hash(g2) & 63)) |                     \
-			     (bm[gram_hash(g3) >> 6] >> (gram_hash(g3) & 63));                      \
-		if (__builtin_expect(b & 1, 0)) {                                                   \
-			if (bit_test(bm, gram_hash(g0)))                                            \
-				nh = confirm(ix, buf, len, from, p, g0, hits, nh);                  \
-			if (bit_test(bm, gram_hash(g1)))                                            \
-				nh = confirm(ix, buf, len, from, p + (S), g1, hits, nh);            \
-			if (bit_test(bm, gram_hash(g2)))                                            \
-				nh = confirm(ix, buf, len, from, p + 2 * (S), g2, hits, nh);        \
-			if (bit_test(bm, gram_hash(g3)))                                            \
-				nh = confirm(ix, buf, len, from, p + 3 * (S), g3, hits, nh);        \
-		}                                                                                   \
-		p += 4 * (S);                                                                       \
+/* A position whose gram passed the filter: the second stage, then the
+ * tables. */
+static inline size_t check(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t p,
+			   uint32_t g, struct rd_kw_hit *hits, size_t nh)
+{
+	if (ix->wide_on) {
+		size_t r = p + (size_t)ix->gram - 3;
+		int pass = 0;
+		if (r + 4 <= len)
+			pass = bit_test(ix->wide, wide_hash_next(load32(buf + r) | 0x20202020u));
+		if (!pass && p >= 1)
+			pass = bit_test(ix->wide, wide_hash_before(load32(buf + p - 1) | 0x20202020u));
+		if (!pass)
+			return nh;
 	}
+	return confirm(ix, buf, len, from, p, g, hits, nh);
+}
+
+/* Check positions per block of the filter loop. */
+#define RD_KW_BLOCK 256
+
+/* The filter loop for one stride S (a constant, so offsets are immediates),
+ * over one block: four checks per step with independent loads and hashes,
+ * and no branch on the result: every position is written to cand[] and the
+ * count advances by its bit.  A branch taken on ~5% of the checks (ML logs)
+ * was mispredicted often enough to cost more than the loads. */
+#define FILTER_BLOCK(S)                                                                             	while (p + 3 * (S) + 4 <= stop) {                                                           		uint32_t h0 = gram_hash((load32(buf + p) & m) | fold);                              		uint32_t h1 = gram_hash((load32(buf + p + (S)) & m) | fold);                        		uint32_t h2 = gram_hash((load32(buf + p + 2 * (S)) & m) | fold);                    		uint32_t h3 = gram_hash((load32(buf + p + 3 * (S)) & m) | fold);                    		cand[nc] = (uint32_t)p;                                                             		nc += (size_t)(bm[h0 >> 6] >> (h0 & 63)) & 1;                                        		cand[nc] = (uint32_t)(p + (S));                                                     		nc += (size_t)(bm[h1 >> 6] >> (h1 & 63)) & 1;                                        		cand[nc] = (uint32_t)(p + 2 * (S));                                                 		nc += (size_t)(bm[h2 >> 6] >> (h2 & 63)) & 1;                                        		cand[nc] = (uint32_t)(p + 3 * (S));                                                 		nc += (size_t)(bm[h3 >> 6] >> (h3 & 63)) & 1;                                        		p += 4 * (S);                                                                       	}
 
 size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t len, size_t from, size_t *pos,
 		       struct rd_kw_hit *hits, size_t cap)
@@ -450,12 +498,29 @@ size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t l
 		*pos = len;
 		return 0;
 	}
-	switch (S) {
-	case 1: SCAN_LOOP(1) break;
-	case 2: SCAN_LOOP(2) break;
-	default: SCAN_LOOP(3) break;
+	uint32_t cand[RD_KW_BLOCK + 4];
+	while (p + 3 * S + 4 <= len) {
+		size_t nc = 0, span = RD_KW_BLOCK * S;
+		size_t stop = len - p > span ? p + span : len;
+		switch (S) {
+		case 1: FILTER_BLOCK(1) break;
+		case 2: FILTER_BLOCK(2) break;
+		default: FILTER_BLOCK(3) break;
+		}
+		for (size_t i = 0; i < nc; i++) {
+			size_t c = cand[i];
+			if (nh + reserve > cap) {
+				*pos = c; /* resume here: hits[] could overflow */
+				return nh;
+			}
+			nh = check(ix, buf, len, from, c, (load32(buf + c) & m) | fold, hits, nh);
+		}
 	}
-	while (p + (size_t)ix->gram <= len && nh + reserve <= cap) {
+	while (p + (size_t)ix->gram <= len) {
+		if (nh + reserve > cap) {
+			*pos = p;
+			return nh;
+		}
 		/* The last check positions of a write (all of them in a short
 		 * one): a direct load while 4 bytes remain, else the bytes
 		 * assembled in a register (a 4-byte load of bytes just stored
@@ -475,12 +540,10 @@ size_t rd_kwindex_scan(const struct rd_kwindex *ix, const uint8_t *buf, size_t l
 		}
 		uint32_t g = (v & m) | fold;
 		if (bit_test(bm, gram_hash(g)))
-			nh = confirm(ix, buf, len, from, p, g, hits, nh);
+			nh = check(ix, buf, len, from, p, g, hits, nh);
 		p += S;
 	}
-	if (p + (size_t)ix->gram > len)
-		p = len;
-	*pos = p;
+	*pos = len;
 	return nh;
 }
 

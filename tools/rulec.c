@@ -149,6 +149,9 @@ static int emit_index(FILE *f, struct rd_rule_defs *d)
 		ix.gmask, ix.fold);
 	for (size_t i = 0; i < RD_KW_FILTER_WORDS; i++)
 		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix.bitmap[i]);
+	fprintf(f, "},\n\t.wide_on = %d, .wide = {", ix.wide_on);
+	for (size_t i = 0; i < RD_KW_WIDE_WORDS; i++)
+		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix.wide[i]);
 	fprintf(f, "},\n\t.base = NULL, .kw_offset = 0, .slots = kw_slots, .slot_mask = %uu, .max_bucket = %uu, .max_offset = %uu,\n",
 		ix.slot_mask, ix.max_bucket, ix.max_offset);
 	fprintf(f, "\t.entries = kw_entries, .nkw = %zu, .kw = kw_text, .kwlen = kw_len, .kw_rule_first = kw_first,\n",
