@@ -433,6 +433,14 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 			start = seen;
 		if (r->single_line && start < line_start)
 			start = line_start;
+		/* A match in progress consumed every byte from its start to the
+		 * end: it lies in the longest suffix of bytes the rule can
+		 * consume (none when the last byte is not one of them). */
+		const uint64_t *bytes = rs->tail_bytes[t];
+		size_t run = len;
+		while (run > start && ((bytes[buf[run - 1] >> 6] >> (buf[run - 1] & 63)) & 1))
+			run--;
+		start = run;
 		if (start >= len)
 			continue;
 		pcre2_code *code = rd_rule_code(rs, r);

@@ -8,6 +8,7 @@
 #define RD_RULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "rd_mem.h"
 
 enum rd_target {
@@ -116,9 +117,15 @@ size_t rd_regex_literal_leads(rd_arena *a, const char *regex, const char ***out)
  * nothing to strip. */
 char *rd_regex_strip_lazy_prefix(rd_arena *a, const char *regex);
 
-/* 0 when no match of the regex can contain a newline (decided from its text,
- * compiled without PCRE2_DOTALL and with LF newlines); 1 when one may, or when
- * the regex uses a construct the analysis does not understand. */
+/* The bytes a match of the regex can consume (lookaheads included,
+ * lookbehinds not), decided from its text for code compiled without
+ * PCRE2_DOTALL, UTF or UCP, with LF newlines: set[b >> 6] bit (b & 63).
+ * A superset: returns 0 when the regex was understood, -1 (and every byte)
+ * when it uses a construct the analysis does not handle. */
+int rd_regex_match_bytes(const char *regex, uint64_t set[4]);
+
+/* 0 when no match of the regex can contain a newline; 1 when one may, or
+ * when the regex is not understood. */
 int rd_regex_may_match_newline(const char *regex);
 
 #endif

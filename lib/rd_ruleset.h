@@ -87,6 +87,9 @@ struct rd_ruleset {
 	uint32_t *tail_rules;
 	size_t ntail;
 	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
+	/* tail_bytes[t]: the bytes a match of tail_rules[t] can consume
+	 * (rd_regex_match_bytes, bit b of word b >> 6) */
+	uint64_t (*tail_bytes)[4];
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
 	 * index of those that contain no keyword of their rule, built on the
 	 * first write that ends mid-line, finds the matches that may be in

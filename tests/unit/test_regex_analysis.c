@@ -1,6 +1,10 @@
-/* Keyword anchoring analysis and the pathological-prefix rewrite. */
+/* Keyword anchoring analysis, the pathological-prefix rewrite, and the
+ * analysis of which bytes a match can consume. */
 #include "test_util.h"
 #include "rd_rule.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 struct anchor_case {
 	const char *regex;
@@ -150,6 +154,95 @@ static void test_may_match_newline(void **state)
 	}
 }
 
+/* Which bytes a match can consume: exact answers for a few regexes, then a
+ * property check against PCRE2 itself: no byte of any match (nor of a
+ * hard-partial match) may be outside the set. */
+struct bytes_case {
+	const char *regex;
+	const char *in, *out; /* bytes that must be in / must not be in the set */
+};
+
+static const struct bytes_case bytes_cases[] = {
+	{"\\b([0-9a-f]{32}-us\\d{1,2})\\b", "0123456789abcdefABCDEF-uUsS", "gG_ .:\n\"="},
+	{"\\b([A-Za-z0-9]{42}-NRMA)\\b", "azAZ09-", "_ .:\n"},
+	{"(?<![A-Za-z0-9_-])([A-Za-z0-9_~.]{3}[7-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])", "aZ09_~.-", " :\n=/"},
+	{"(?<!x y)\\d{8,10}:AA[\\w-]{33}", "09:aA_-", " "}, /* a lookbehind consumes nothing */
+	{"[^\\s\"']{8,}", "azAZ09=/", " \t\n\"'"},
+	{"a.b", "ab\x01\xff", "\n"},
+	{"(?s)a.b", "\n", ""},
+	{"(?i)foo\\Qbar\\E", "fFoObBaArR", "x"},
+	{"[[:xdigit:]]+(?=[[:space:]])", "09afAF \t\n", "gG_"},
+	{"\\x41\\x{42}\\cA", "aAbB\x01", "c"},
+	{"[^a-zA-Z]+", "09 \n_", "aAzZ"},
+	{"[^a-z]+", "AZ", ""},             /* [^a-z] takes capitals */
+	{"\\p{L}+", "\x01\xff", ""},      /* not decided: every byte */
+};
+
+static int in_set(const uint64_t set[4], unsigned char c)
+{
+	return (int)((set[c >> 6] >> (c & 63)) & 1);
+}
+
+static void test_match_bytes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bytes_cases) / sizeof(bytes_cases[0]); i++) {
+		uint64_t set[4];
+		(void)rd_regex_match_bytes(bytes_cases[i].regex, set);
+		for (const char *c = bytes_cases[i].in; *c; c++)
+			if (!in_set(set, (unsigned char)*c))
+				fail_msg("\"%s\": byte 0x%02x should be in the set", bytes_cases[i].regex, (unsigned char)*c);
+		for (const char *c = bytes_cases[i].out; *c; c++)
+			if (in_set(set, (unsigned char)*c))
+				fail_msg("\"%s\": byte 0x%02x should not be in the set", bytes_cases[i].regex,
+					 (unsigned char)*c);
+	}
+	/* Property: matches and hard-partial matches of random text only
+	 * consume bytes of the set. */
+	static const char *const regexes[] = {
+		"\\b([0-9a-f]{4}-us\\d{1,2})\\b", "(?i)key[ =:]+([\\w.-]{3,})", "([\"'])([^\"'\\n]{2,9})\\1 *==",
+		"[[:alpha:]]{2}\\d(?=[^a-z])", "(?<![0-9])\\d{2,3}:A[A-Z_-]{2}", "x[^\\s]{1,4}\\b", "\\Qa.b\\E[.]+",
+	};
+	static const char alphabet[] = "ab09-_:= \n\"'.KkEeYyuUsSAxX\t/";
+	uint64_t rng = 12345;
+	for (size_t r = 0; r < sizeof(regexes) / sizeof(regexes[0]); r++) {
+		uint64_t set[4];
+		assert_int_equal(rd_regex_match_bytes(regexes[r], set), 0);
+		int err;
+		PCRE2_SIZE eoff;
+		pcre2_code *code = pcre2_compile((PCRE2_SPTR)regexes[r], PCRE2_ZERO_TERMINATED, 0, &err, &eoff, NULL);
+		assert_non_null(code);
+		pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+		int found = 0;
+		for (int round = 0; round < 4000; round++) {
+			char text[24];
+			size_t n = 1 + round % 23;
+			for (size_t k = 0; k < n; k++) {
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				text[k] = alphabet[(rng >> 33) % (sizeof(alphabet) - 1)];
+			}
+			for (size_t start = 0; start < n; start++) {
+				int rc = pcre2_match(code, (PCRE2_SPTR)text, n, start, PCRE2_PARTIAL_HARD, md, NULL);
+				if (rc < 0 && rc != PCRE2_ERROR_PARTIAL)
+					continue;
+				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+				/* a partial match reaches the end; its ovector[0] is
+				 * where it started */
+				size_t end = rc == PCRE2_ERROR_PARTIAL ? n : ov[1];
+				found++;
+				for (size_t k = ov[0]; k < end; k++)
+					if (!in_set(set, (unsigned char)text[k]))
+						fail_msg("\"%s\" consumed byte 0x%02x outside its set", regexes[r],
+							 (unsigned char)text[k]);
+			}
+		}
+		if (!found)
+			fail_msg("\"%s\": no match in the random texts, the check proved nothing", regexes[r]);
+		pcre2_match_data_free(md);
+		pcre2_code_free(code);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_strip_lazy_prefix),
 		cmocka_unit_test(test_stripped_rule_is_anchored),
 		cmocka_unit_test(test_may_match_newline),
+		cmocka_unit_test(test_match_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
