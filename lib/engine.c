@@ -398,6 +398,43 @@ static size_t last_line_start(const uint8_t *buf, size_t len, size_t lo)
  * adds certainty for lookbehinds at the boundary. */
 #define RD_RECHECK_MARGIN 16
 
+static inline int in_set(const uint64_t set[4], uint8_t b)
+{
+	return (int)((set[b >> 6] >> (b & 63)) & 1);
+}
+
+static inline int in_first(struct rd_tail *tl, uint8_t b)
+{
+	return (int)((atomic_load_explicit(&tl->first[b >> 6], memory_order_relaxed) >> (b & 63)) & 1);
+}
+
+/* The bytes a match of code can start with, as PCRE2's start-of-match
+ * optimisation knows them (pcre2api, PCRE2_INFO_FIRSTCODETYPE): one code
+ * unit (taken in both cases: the API does not say whether it is caseless),
+ * or a start bitmap; otherwise every byte stays possible. */
+static void learn_first(struct rd_tail *tl, const pcre2_code *code)
+{
+	uint64_t set[4] = {0, 0, 0, 0};
+	uint32_t type = 0, unit = 0;
+	const uint8_t *bitmap = NULL;
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return;
+	if (type == 1 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
+		set[unit >> 6] |= 1ull << (unit & 63);
+		uint8_t other = rd_lower[unit] != unit ? rd_lower[unit] : (unit >= 'a' && unit <= 'z') ? (uint8_t)(unit - 32) : (uint8_t)unit;
+		set[other >> 6] |= 1ull << (other & 63);
+	} else if (type == 0 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
+		for (unsigned b = 0; b < 256; b++)
+			if (bitmap[b >> 3] & (1u << (b & 7)))
+				set[b >> 6] |= 1ull << (b & 63);
+	} else {
+		return;
+	}
+	for (int w = 0; w < 4; w++)
+		atomic_store_explicit(&tl->first[w], set[w], memory_order_relaxed);
+	atomic_store_explicit(&tl->first_known, 1, memory_order_relaxed);
+}
+
 /* Matches that may be in progress at the end of a write, which the keyword
  * pass cannot see: their keyword has not arrived yet.
  *  - Windowed rules without a literal lead (the keyword may come after the
@@ -435,17 +472,28 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 			start = line_start;
 		/* A match in progress consumed every byte from its start to the
 		 * end: it lies in the longest suffix of bytes the rule can
-		 * consume (none when the last byte is not one of them). */
-		const uint64_t *bytes = rs->tail_bytes[t];
+		 * consume (none when the last byte is not one of them), and
+		 * starts with a byte that can start a match. */
+		struct rd_tail *tl = &rs->tail[t];
 		size_t run = len;
-		while (run > start && ((bytes[buf[run - 1] >> 6] >> (buf[run - 1] & 63)) & 1))
+		while (run > start && in_set(tl->bytes, buf[run - 1]))
 			run--;
 		start = run;
 		if (start >= len)
 			continue;
+		if (atomic_load_explicit(&tl->first_known, memory_order_relaxed)) {
+			size_t k = start;
+			while (k < len && !in_first(tl, buf[k]))
+				k++;
+			if (k == len)
+				continue; /* no byte here can start a match: PCRE2 would say so, later */
+			start = k;
+		}
 		pcre2_code *code = rd_rule_code(rs, r);
 		if (!code)
 			continue;
+		if (!atomic_load_explicit(&tl->first_known, memory_order_relaxed))
+			learn_first(tl, code);
 		int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
 		if (m == PCRE2_ERROR_PARTIAL)
 			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);

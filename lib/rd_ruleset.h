@@ -66,6 +66,18 @@ struct rd_rule {
 	_Atomic(struct rd_counter *) counter; /* looked up on the first match */
 };
 
+/* What bounds the search for a tail rule's match in progress (engine.c,
+ * scan_in_progress); byte sets: bit b of word b >> 6. */
+struct rd_tail {
+	uint64_t bytes[4];         /* bytes a match can consume (rd_regex_match_bytes) */
+	/* bytes a match can start with, from the compiled code
+	 * (PCRE2_INFO_FIRSTBITMAP/FIRSTCODEUNIT): all until the code exists;
+	 * then filled in word by word by whichever thread gets there, so a
+	 * reader sees a superset at every moment */
+	_Atomic uint64_t first[4];
+	_Atomic int first_known;
+};
+
 typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, const char *detail);
 
 struct rd_ruleset {
@@ -87,9 +99,7 @@ struct rd_ruleset {
 	uint32_t *tail_rules;
 	size_t ntail;
 	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
-	/* tail_bytes[t]: the bytes a match of tail_rules[t] can consume
-	 * (rd_regex_match_bytes, bit b of word b >> 6) */
-	uint64_t (*tail_bytes)[4];
+	struct rd_tail *tail;   /* per tail rule (same order) */
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
 	 * index of those that contain no keyword of their rule, built on the
 	 * first write that ends mid-line, finds the matches that may be in

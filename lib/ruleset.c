@@ -280,8 +280,8 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	}
 
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
-	rs->tail_bytes = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(*rs->tail_bytes));
-	if (!rs->tail_rules || !rs->tail_bytes)
+	rs->tail = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(*rs->tail));
+	if (!rs->tail_rules || !rs->tail)
 		goto fail;
 	/* Multi-line tail rules first: after a write that ends in a newline
 	 * only they are checked (rd_engine_scan). */
@@ -290,7 +290,11 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			struct rd_rule *r = &rs->rules[i];
 			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
 				continue;
-			(void)rd_regex_match_bytes(r->regex, rs->tail_bytes[rs->ntail]);
+			struct rd_tail *tl = &rs->tail[rs->ntail];
+			(void)rd_regex_match_bytes(r->regex, tl->bytes);
+			for (int w = 0; w < 4; w++)
+				atomic_init(&tl->first[w], ~0ull);
+			atomic_init(&tl->first_known, 0);
 			rs->tail_rules[rs->ntail++] = (uint32_t)i;
 		}
 		if (pass == 0)

@@ -34,7 +34,6 @@
 #define SIGLEN 16
 
 struct rd_file {
-	_Atomic(FILE *) fp;
 	int fd;
 	int sink;                /* -1: a datagram-like target, redact each put alone */
 	struct rd_fdinfo fi;
@@ -49,6 +48,11 @@ struct rd_file {
 };
 
 static struct rd_file files[RD_MAX_FILES];
+/* The FILE of each entry (NULL: free), apart from the entries: a lookup,
+ * made on every stdio call, reads 512 bytes instead of a field in each of
+ * 64 entries of ~700 bytes (11 pages, faulted in by the first call of every
+ * process). */
+static _Atomic(FILE *) file_fp[RD_MAX_FILES];
 static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t now_ns(void)
@@ -61,7 +65,7 @@ static uint64_t now_ns(void)
 static struct rd_file *lookup(FILE *f)
 {
 	for (int i = 0; i < RD_MAX_FILES; i++)
-		if (atomic_load_explicit(&files[i].fp, memory_order_acquire) == f)
+		if (atomic_load_explicit(&file_fp[i], memory_order_acquire) == f)
 			return &files[i];
 	return NULL;
 }
@@ -72,7 +76,7 @@ static struct rd_file *add(FILE *f, int fd, struct rd_fdinfo fi)
 	pthread_mutex_lock(&files_lock);
 	e = lookup(f);
 	for (int i = 0; !e && i < RD_MAX_FILES; i++) {
-		if (!atomic_load(&files[i].fp)) {
+		if (!atomic_load(&file_fp[i])) {
 			e = &files[i];
 			rd_stream_init(&e->st);
 			e->fd = fd;
@@ -83,7 +87,7 @@ static struct rd_file *add(FILE *f, int fd, struct rd_fdinfo fi)
 			e->nleft = 0;
 			memset(&e->back, 0, sizeof(e->back));
 			atomic_store(&e->pending_since, 0);
-			atomic_store_explicit(&e->fp, f, memory_order_release);
+			atomic_store_explicit(&file_fp[e - files], f, memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&files_lock);
@@ -114,7 +118,7 @@ static void drop(struct rd_file *e)
 		atomic_fetch_sub(&rd_held, 1);
 	}
 	rd_stream_destroy(&e->st);
-	atomic_store_explicit(&e->fp, NULL, memory_order_release);
+	atomic_store_explicit(&file_fp[e - files], NULL, memory_order_release);
 	pthread_mutex_unlock(&files_lock);
 }
 
@@ -329,7 +333,7 @@ static void absorb_locked(struct rd_file *e, FILE *f)
  * back, so the FILE's next output continues them. */
 static void take_back(struct rd_file *e)
 {
-	FILE *f = atomic_load(&e->fp);
+	FILE *f = atomic_load(&file_fp[e - files]);
 	if (e->sink >= 0 && atomic_load(&rd_sinks[e->sink].owner) == f && rd_sink_return(e->sink, &e->st, f))
 		note_pending(e);
 }
@@ -434,11 +438,11 @@ void rd_file_flushed(FILE *f)
 void rd_file_before_flush_all(void)
 {
 	for (int i = 0; i < RD_MAX_FILES; i++) {
-		FILE *f = atomic_load(&files[i].fp);
+		FILE *f = atomic_load(&file_fp[i]);
 		if (!f)
 			continue;
 		flockfile(f); /* as glibc's fflush(NULL) does, FILE by FILE */
-		if (atomic_load(&files[i].fp) == f)
+		if (atomic_load(&file_fp[i]) == f)
 			rd_file_before_flush(f);
 		funlockfile(f);
 	}
@@ -447,11 +451,11 @@ void rd_file_before_flush_all(void)
 void rd_file_flushed_all(void)
 {
 	for (int i = 0; i < RD_MAX_FILES; i++) {
-		FILE *f = atomic_load(&files[i].fp);
+		FILE *f = atomic_load(&file_fp[i]);
 		if (!f)
 			continue;
 		flockfile(f);
-		if (atomic_load(&files[i].fp) == f)
+		if (atomic_load(&file_fp[i]) == f)
 			rd_file_flushed(f);
 		funlockfile(f);
 	}
@@ -485,11 +489,11 @@ void rd_file_release_all(int forget)
 {
 	rd_depth++;
 	for (int i = 0; i < RD_MAX_FILES; i++) {
-		FILE *f = atomic_load(&files[i].fp);
+		FILE *f = atomic_load(&file_fp[i]);
 		if (!f)
 			continue;
 		if (ftrylockfile(f) == 0) {
-			if (atomic_load(&files[i].fp) == f) {
+			if (atomic_load(&file_fp[i]) == f) {
 				release_locked(&files[i], f);
 				if (forget)
 					drop(&files[i]);
@@ -517,7 +521,7 @@ void rd_file_release_due(uint64_t limit)
 	rd_depth++;
 	for (int i = 0; i < RD_MAX_FILES; i++) {
 		uint64_t since = atomic_load(&files[i].pending_since);
-		FILE *f = atomic_load(&files[i].fp);
+		FILE *f = atomic_load(&file_fp[i]);
 		if (!f || !since || now - since < limit)
 			continue;
 		if (ftrylockfile(f) == 0) {
@@ -525,7 +529,7 @@ void rd_file_release_due(uint64_t limit)
 			 * here (rd_file_flushed), and the others would not be visible
 			 * without the library either (a line-buffered FILE writes at a
 			 * newline, a fully buffered one when full or flushed). */
-			if (atomic_load(&files[i].fp) == f)
+			if (atomic_load(&file_fp[i]) == f)
 				release_locked(&files[i], f);
 			funlockfile(f);
 		}

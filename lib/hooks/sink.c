@@ -39,28 +39,35 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Sinks are only ever added, in order: rd_sinks[0..nsinks) are in use.
+ * Loops stop there, so a process that writes to two sinks touches two
+ * entries (~700 bytes each), not 64 (a page fault per 4 KiB in every
+ * process start). */
+static _Atomic int nsinks;
+
 int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
 {
-	for (int i = 0; i < RD_MAX_SINKS; i++)
-		if (__atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE) && rd_sinks[i].dev == dev &&
-		    rd_sinks[i].ino == ino)
+	int n = atomic_load_explicit(&nsinks, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (rd_sinks[i].dev == dev && rd_sinks[i].ino == ino)
 			return i;
 	pthread_mutex_lock(&sinks_add_lock);
+	n = atomic_load_explicit(&nsinks, memory_order_relaxed);
 	int idx = -1;
-	for (int i = 0; i < RD_MAX_SINKS && idx < 0; i++) {
-		if (rd_sinks[i].used && rd_sinks[i].dev == dev && rd_sinks[i].ino == ino)
+	for (int i = 0; i < n && idx < 0; i++)
+		if (rd_sinks[i].dev == dev && rd_sinks[i].ino == ino)
 			idx = i;
-		else if (!rd_sinks[i].used) {
-			struct rd_sink *s = &rd_sinks[i];
-			s->dev = dev;
-			s->ino = ino;
-			s->is_pipe = is_pipe;
-			pthread_mutex_init(&s->lock, NULL);
-			rd_stream_init(&s->st);
-			s->last_fd = -1;
-			__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
-			idx = i;
-		}
+	if (idx < 0 && n < RD_MAX_SINKS) {
+		struct rd_sink *s = &rd_sinks[n];
+		s->dev = dev;
+		s->ino = ino;
+		s->is_pipe = is_pipe;
+		pthread_mutex_init(&s->lock, NULL);
+		rd_stream_init(&s->st);
+		s->last_fd = -1;
+		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
+		atomic_store_explicit(&nsinks, n + 1, memory_order_release);
+		idx = n;
 	}
 	pthread_mutex_unlock(&sinks_add_lock);
 	return idx;
@@ -403,8 +410,8 @@ void rd_release_sinks(void)
 		return;
 	if (!atomic_load(&rd_held))
 		return;
-	for (int i = 0; i < RD_MAX_SINKS; i++)
-		if (__atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE) && atomic_load(&rd_sinks[i].pending_since))
+	for (int i = 0, n = atomic_load(&nsinks); i < n; i++)
+		if (atomic_load(&rd_sinks[i].pending_since))
 			release_sink(&rd_sinks[i], -1, 1);
 }
 
@@ -478,7 +485,7 @@ static void *flusher_main(void *arg)
 	for (;;) {
 		uint64_t now = now_ns(), next = 0;
 		int due = 0;
-		for (int i = 0; i < RD_MAX_SINKS; i++) {
+		for (int i = 0, n = atomic_load(&nsinks); i < n; i++) {
 			uint64_t since = atomic_load(&rd_sinks[i].pending_since);
 			if (!since)
 				continue;
@@ -494,7 +501,7 @@ static void *flusher_main(void *arg)
 			next = fnext;
 		if (due) {
 			pthread_mutex_unlock(&flusher_lock);
-			for (int i = 0; i < RD_MAX_SINKS; i++) {
+			for (int i = 0, n = atomic_load(&nsinks); i < n; i++) {
 				struct rd_sink *s = &rd_sinks[i];
 				uint64_t since = atomic_load(&s->pending_since);
 				if (!since || now_ns() - since < limit)
@@ -603,16 +610,16 @@ static void prepare(void)
 		return; /* fork from inside a hook (a handler): locks may be ours */
 	uint64_t locked = 0;
 	for (;;) {
-		for (int i = 0; i < RD_MAX_SINKS; i++)
-			if (!(locked & (1ull << i)) && __atomic_load_n(&rd_sinks[i].used, __ATOMIC_ACQUIRE)) {
+		for (int i = 0, n = atomic_load(&nsinks); i < n; i++)
+			if (!(locked & (1ull << i))) {
 				pthread_mutex_lock(&rd_sinks[i].lock);
 				locked |= 1ull << i;
 			}
 		pthread_mutex_lock(&sinks_add_lock);
 		/* Sinks are only ever added, at most RD_MAX_SINKS: this ends. */
 		int missed = 0;
-		for (int i = 0; i < RD_MAX_SINKS; i++)
-			if (rd_sinks[i].used && !(locked & (1ull << i)))
+		for (int i = 0, n = atomic_load(&nsinks); i < n; i++)
+			if (!(locked & (1ull << i)))
 				missed = 1;
 		if (!missed)
 			break;
