@@ -327,6 +327,10 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 			globals[g++] = &rd_builtin_global[i];
 		in.base = base_usable ? rd_builtin_kwindex : NULL;
 		in.nbase = base_usable ? rd_builtin_nrules : 0;
+		in.base_leads = rd_builtin_leadix;
+		in.base_leads_known = base_usable && rd_builtin_leadix_known;
+		in.base_first = rd_builtin_first;
+		in.nbase_first = rd_builtin_nfirst;
 	}
 	for (size_t s = 0; s < nloaded; s++) {
 		for (size_t i = 0; i < loaded[s]->nrules; i++) {

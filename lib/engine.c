@@ -78,7 +78,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
 {
-	size_t need_hits = rd_kwindex_min_cap(&rs->kw) + 4096;
+	size_t need_hits = rd_kwindex_min_cap(rs->kwx) + 4096;
 	if (grow((void **)&sc->hits, &sc->hits_cap, need_hits, sizeof(*sc->hits)))
 		return REDACT_ERROR_NOMEM;
 	if (rs->nrules > sc->rules_cap) {
@@ -408,28 +408,11 @@ static inline int in_first(struct rd_tail *tl, uint8_t b)
 	return (int)((atomic_load_explicit(&tl->first[b >> 6], memory_order_relaxed) >> (b & 63)) & 1);
 }
 
-/* The bytes a match of code can start with, as PCRE2's start-of-match
- * optimisation knows them (pcre2api, PCRE2_INFO_FIRSTCODETYPE): one code
- * unit (taken in both cases: the API does not say whether it is caseless),
- * or a start bitmap; otherwise every byte stays possible. */
 static void learn_first(struct rd_tail *tl, const pcre2_code *code)
 {
-	uint64_t set[4] = {0, 0, 0, 0};
-	uint32_t type = 0, unit = 0;
-	const uint8_t *bitmap = NULL;
-	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+	uint64_t set[4];
+	if (rd_code_first_bytes(code, set))
 		return;
-	if (type == 1 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
-		set[unit >> 6] |= 1ull << (unit & 63);
-		uint8_t other = rd_lower[unit] != unit ? rd_lower[unit] : (unit >= 'a' && unit <= 'z') ? (uint8_t)(unit - 32) : (uint8_t)unit;
-		set[other >> 6] |= 1ull << (other & 63);
-	} else if (type == 0 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
-		for (unsigned b = 0; b < 256; b++)
-			if (bitmap[b >> 3] & (1u << (b & 7)))
-				set[b >> 6] |= 1ull << (b & 63);
-	} else {
-		return;
-	}
 	for (int w = 0; w < 4; w++)
 		atomic_store_explicit(&tl->first[w], set[w], memory_order_relaxed);
 	atomic_store_explicit(&tl->first_known, 1, memory_order_relaxed);
@@ -558,9 +541,9 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 	 * bytes out of order (rd_kwindex_scan), so each batch is sorted, and
 	 * the hits that a later batch could still precede wait for it. */
 	size_t pos = from, nh = 0;
-	const size_t late = rs->kw.max_offset;
+	const size_t late = rs->kwx->max_offset;
 	while (pos < len) {
-		nh += rd_kwindex_scan(&rs->kw, buf, len, from, &pos, sc->hits + nh, sc->hits_cap - nh);
+		nh += rd_kwindex_scan(rs->kwx, buf, len, from, &pos, sc->hits + nh, sc->hits_cap - nh);
 		sort_hits(sc->hits, nh);
 		size_t ready = nh;
 		if (pos < len)
@@ -570,7 +553,7 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 			size_t q = sc->hits[h].pos;
 			const uint32_t *rl;
 			uint32_t nr;
-			rd_kw_rules(&rs->kw, sc->hits[h].kw, &rl, &nr);
+			rd_kw_rules(rs->kwx, sc->hits[h].kw, &rl, &nr);
 			for (uint32_t i = 0; i < nr; i++) {
 				rc = eval_rule(rs, sc, rl[i], buf, len, q, flags, res);
 				if (rc)
@@ -588,7 +571,7 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 			return rc;
 	}
 	if (flags & RD_SCAN_PARTIAL) {
-		size_t tail = rd_kwindex_prefix_tail(&rs->kw, buf, len);
+		size_t tail = rd_kwindex_prefix_tail(rs->kwx, buf, len);
 		if (tail && len - tail < res->hold) {
 			res->hold = len - tail;
 			res->hold_rule = UINT32_MAX;

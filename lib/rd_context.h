@@ -156,5 +156,12 @@ extern const struct rd_allowlist_def rd_builtin_global[];
 extern const size_t rd_builtin_nglobal;
 /* The keyword index of rd_builtin_rules, prebuilt (NULL: build at run time). */
 extern const struct rd_kwindex *const rd_builtin_kwindex;
+/* Their lead indexes (rd_ruleset_leads, opt-in rules left out; NULL: no
+ * leads in the group) when rd_builtin_leadix_known, and the first bytes of
+ * their tail rules: used when the set is exactly the built-in rules. */
+extern const struct rd_kwindex *const rd_builtin_leadix[RD_LEAD_GROUPS];
+extern const int rd_builtin_leadix_known;
+extern const struct rd_first_bytes rd_builtin_first[];
+extern const size_t rd_builtin_nfirst;
 
 #endif

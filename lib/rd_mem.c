@@ -114,16 +114,41 @@ static struct hdr *pop(unsigned c)
 	}
 }
 
-/* A slab holds 16 blocks of its class, at least 16 KiB and at most SLAB:
- * carving writes a header into every block, so a slab is touched whole, and
- * 256 KiB for every class in use cost each process ~3 MB of RSS and ~700 page
- * faults on its first write (bench/print_one). */
+/* A slab holds 16 blocks of its class, at least 16 KiB and at most SLAB.
+ * Its blocks are handed out untouched, from a cursor (`fresh`), and get
+ * their header when taken: carving a whole slab up front wrote a header into
+ * every block, a page fault per block for classes of 4 KiB and up, and cost
+ * each process ~150 page faults on its first write (bench/print_one). */
 static size_t slab_len(unsigned c)
 {
 	size_t len = class_size(c) * 16;
 	return len < 16 * 1024 ? 16 * 1024 : len > SLAB ? SLAB : len;
 }
 
+/* Per class: the next untouched block of the newest slab (48 bits) and how
+ * many remain (16 bits).  A value never repeats (slabs are never unmapped
+ * once published), so the compare-and-swap below has no ABA problem. */
+static _Atomic uint64_t fresh[NCLASSES];
+
+static struct hdr *take_fresh(unsigned c)
+{
+	size_t bs = class_size(c);
+	uint64_t old = atomic_load_explicit(&fresh[c], memory_order_acquire);
+	for (;;) {
+		uint64_t left = old >> 48;
+		if (!left)
+			return NULL;
+		char *p = top_ptr(old);
+		uint64_t next = (left - 1) << 48 | ((uint64_t)(uintptr_t)(p + bs) & PTR_MASK);
+		if (atomic_compare_exchange_weak_explicit(&fresh[c], &old, next, memory_order_acq_rel,
+							  memory_order_acquire))
+			return (struct hdr *)p;
+	}
+}
+
+/* A new slab: its first block is the caller's, the others become the fresh
+ * blocks of the class.  NULL when out of memory, or when another thread
+ * published fresh blocks meanwhile (the caller takes one of those). */
 static struct hdr *refill(unsigned c)
 {
 	size_t len = slab_len(c);
@@ -135,16 +160,37 @@ static struct hdr *refill(unsigned c)
 		return NULL;
 	}
 	size_t bs = class_size(c), n = len / bs;
-	for (size_t i = 0; i < n; i++) {
-		struct hdr *h = (struct hdr *)(slab + i * bs);
-		h->cls = c;
-		h->magic = MAGIC;
-		*link_of(h) = i + 1 < n ? slab + (i + 1) * bs : NULL;
+	uint64_t cur = atomic_load_explicit(&fresh[c], memory_order_acquire);
+	uint64_t rest = (uint64_t)(n - 1) << 48 | ((uint64_t)(uintptr_t)(slab + bs) & PTR_MASK);
+	/* Publish only over an exhausted cursor (0 blocks left; its address
+	 * bits are stale). */
+	if (n > 1 && ((cur >> 48) != 0 || !atomic_compare_exchange_strong_explicit(&fresh[c], &cur, rest,
+										     memory_order_acq_rel,
+										     memory_order_acquire))) {
+		munmap(slab, len); /* never published: nobody can hold a pointer into it */
+		return NULL;
 	}
-	/* keep the first, give the others to the list */
-	if (n > 1)
-		push_chain(c, (struct hdr *)(slab + bs), (struct hdr *)(slab + (n - 1) * bs));
 	return (struct hdr *)slab;
+}
+
+/* A block of class c; *zero tells whether its bytes are still the zeros of
+ * a new mapping (calloc then skips the memset, and the pages stay
+ * untouched until used). */
+static struct hdr *take(unsigned c, int *zero)
+{
+	struct hdr *h = pop(c);
+	*zero = 0;
+	if (h)
+		return h;
+	for (int tries = 0; tries < 4; tries++) {
+		*zero = 1;
+		if ((h = take_fresh(c)) || (h = refill(c)))
+			return h;
+		*zero = 0;
+		if ((h = pop(c)))
+			return h;
+	}
+	return NULL;
 }
 
 static size_t large_len(size_t size)
@@ -167,25 +213,35 @@ static void *alloc_large(size_t size)
 	return h + 1;
 }
 
-void *rd_mem_alloc(size_t size)
+static void *alloc(size_t size, int *zero)
 {
 	unsigned c;
+	*zero = 1;
 	if (!class_for(size, &c))
 		return alloc_large(size);
-	struct hdr *h = pop(c);
-	if (!h)
-		h = refill(c);
-	if (!h)
+	struct hdr *h = take(c, zero);
+	if (!h) {
+		*zero = 1;
 		return alloc_large(size); /* no slab: a mapping of its own */
+	}
+	h->cls = c;
+	h->magic = MAGIC;
 	h->u.size = size;
-	VALGRIND_MALLOCLIKE_BLOCK(h + 1, size, 0, 0);
+	VALGRIND_MALLOCLIKE_BLOCK(h + 1, size, 0, *zero);
 	return h + 1;
+}
+
+void *rd_mem_alloc(size_t size)
+{
+	int zero;
+	return alloc(size, &zero);
 }
 
 void *rd_mem_calloc(size_t size)
 {
-	void *p = rd_mem_alloc(size);
-	if (p && ((struct hdr *)p - 1)->cls != LARGE)
+	int zero;
+	void *p = alloc(size, &zero);
+	if (p && !zero)
 		memset(p, 0, size); /* recycled blocks are dirty; new mappings are zero */
 	return p;
 }

@@ -42,6 +42,14 @@ struct rd_example_def {
 enum rd_rule_flags {
 	RD_RULE_LITERAL = 1 << 0,  /* no regex: the keyword itself, case-sensitive, is the secret */
 	RD_RULE_OPT_IN = 1 << 1,   /* family disabled unless enabled explicitly */
+	/* Set by redact-rulec only (the built-in rules), so that the rule set
+	 * built in every process on its first write skips the regex analysis:
+	 * `regex` is the effective one, prefix_max 0 means anchored and any
+	 * other value is the window, `leads` are rd_regex_literal_leads of a
+	 * windowed rule, and RD_RULE_SINGLE_LINE says that no match of a
+	 * windowed rule contains a newline. */
+	RD_RULE_PLANNED = 1 << 2,
+	RD_RULE_SINGLE_LINE = 1 << 3,
 };
 
 struct rd_rule_def {
@@ -61,6 +69,8 @@ struct rd_rule_def {
 	size_t nmask_examples;
 	const struct rd_example_def *keep_examples;
 	size_t nkeep_examples;
+	const char *const *leads; /* RD_RULE_PLANNED: literal leads of a windowed rule */
+	size_t nleads;
 	const char *file;         /* source location, for messages */
 	int line;
 };

@@ -52,7 +52,7 @@ struct rd_rule {
 	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
 	uint8_t literal;
 	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
-	uint8_t single_line;       /* no match can contain '\n' (rd_regex_may_match_newline) */
+	uint8_t single_line;       /* windowed rules: no match can contain '\n' (rd_regex_may_match_newline) */
 	/* Leads of a windowed rule that contain none of its keywords: only these
 	 * can start a match in progress that the keyword pass cannot see. */
 	const char **scan_leads;
@@ -87,6 +87,10 @@ struct rd_ruleset {
 	size_t nrules;
 	struct rd_rule *rules;
 	struct rd_kwindex kw;
+	/* The index the engine scans: kw, or the prebuilt index itself when
+	 * the set is exactly the built-in rules (no copy of its 24 KiB of
+	 * filters into kw: 6 page faults in every process). */
+	const struct rd_kwindex *kwx;
 	const struct rd_allowlist_def *global;
 	size_t nglobal;
 	_Atomic(struct rd_allow_compiled *) global_allow;
@@ -118,6 +122,18 @@ struct rd_ruleset {
 	pcre2_compile_context *cctx;
 };
 
+/* The bytes a match of a rule can start with (rd_code_first_bytes). */
+struct rd_first_bytes {
+	uint32_t rule;
+	uint64_t set[4];
+};
+
+/* The bytes a match of code can start with, as PCRE2's start-of-match
+ * optimisation knows them (pcre2api, PCRE2_INFO_FIRSTCODETYPE): one code
+ * unit (in both cases: the API does not say whether it is caseless) or the
+ * start bitmap.  0, or -1 when PCRE2 does not know (any byte may start). */
+int rd_code_first_bytes(const pcre2_code *code, uint64_t set[4]);
+
 struct rd_ruleset_input {
 	const struct rd_rule_def *const *rules; /* in priority order; later ids override earlier ones */
 	size_t nrules;
@@ -126,6 +142,13 @@ struct rd_ruleset_input {
 	 * generated at build time), extended for the others; NULL: build one. */
 	const struct rd_kwindex *base;
 	size_t nbase;
+	/* Also prebuilt for the built-in rules: the lead indexes of exactly
+	 * rules[0..nbase) (used when there are no others; NULL entries: no
+	 * leads in that group), and the first bytes of the tail rules. */
+	const struct rd_kwindex *const *base_leads;
+	int base_leads_known;
+	const struct rd_first_bytes *base_first;
+	size_t nbase_first;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
 	struct rd_rule_defs *owned[17]; /* definitions the set takes ownership of */

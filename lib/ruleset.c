@@ -14,6 +14,9 @@
 #endif
 #endif
 
+/* rs->leadix[g] when group g has no leads */
+#define RD_LEADIX_NONE ((struct rd_kwindex *)1)
+
 /* Memcheck only: it reports reads of JIT stack frames as uninitialised.
  * Callgrind runs JIT code fine, and profiles must show what runs natively.
  * Valgrind's tools announce themselves in LD_PRELOAD (vgpreload_<tool>). */
@@ -194,7 +197,7 @@ static int contains_ci(const char *hay, const char *needle)
  * asks PCRE2 for a partial match at the end of a write (and a keyword cut by
  * the end of the write is held back as a keyword prefix); only the other
  * leads need their own search.  Returns nonzero when out of memory. */
-static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char **leads,
+static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char *const *leads,
 			   size_t nleads)
 {
 	r->scan_leads = rd_arena_alloc(a, (nleads + 1) * sizeof(*r->scan_leads));
@@ -254,21 +257,38 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			r->literal_value = d->regex ? d->regex : d->keywords[0];
 			r->literal_len = strlen(r->literal_value);
 		} else {
-			int anchored;
-			r->regex = rd_rule_plan(&rs->arena, d, &anchored, &r->prefix_max);
+			int anchored, planned = (d->flags & RD_RULE_PLANNED) != 0;
+			if (planned) { /* analysed by redact-rulec at build time */
+				r->regex = d->regex;
+				anchored = d->prefix_max == 0;
+				r->prefix_max = anchored ? 0 : (uint32_t)d->prefix_max;
+			} else {
+				r->regex = rd_rule_plan(&rs->arena, d, &anchored, &r->prefix_max);
+			}
 			r->anchored = (uint8_t)anchored;
 			if (!anchored && r->prefix_max > rs->max_prefix)
 				rs->max_prefix = r->prefix_max;
 			if (!anchored) {
-				const char **leads;
-				src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &leads);
+				const char *const *leads = d->leads;
+				if (planned) {
+					src[i].nholds = d->nleads;
+				} else {
+					const char **found;
+					src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &found);
+					leads = found;
+				}
 				src[i].holds = leads;
 				if (!src[i].nholds)
 					ntail++;
 				else if (uncovered_leads(&rs->arena, r, d, leads, src[i].nholds))
 					goto fail;
 			}
-			r->single_line = !rd_regex_may_match_newline(r->regex);
+			/* Only windowed rules are searched for matches in progress
+			 * (tail rules, lead groups); anchored ones never ask. */
+			if (planned)
+				r->single_line = !anchored && (d->flags & RD_RULE_SINGLE_LINE);
+			else
+				r->single_line = !anchored && !rd_regex_may_match_newline(r->regex);
 		}
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->jitted, 0);
@@ -292,9 +312,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 				continue;
 			struct rd_tail *tl = &rs->tail[rs->ntail];
 			(void)rd_regex_match_bytes(r->regex, tl->bytes);
+			const uint64_t *known = NULL;
+			for (size_t k = 0; i < in->nbase && k < in->nbase_first && !known; k++)
+				if (in->base_first[k].rule == i)
+					known = in->base_first[k].set;
 			for (int w = 0; w < 4; w++)
-				atomic_init(&tl->first[w], ~0ull);
-			atomic_init(&tl->first_known, 0);
+				atomic_init(&tl->first[w], known ? known[w] : ~0ull);
+			atomic_init(&tl->first_known, known != NULL);
 			rs->tail_rules[rs->ntail++] = (uint32_t)i;
 		}
 		if (pass == 0)
@@ -333,9 +357,18 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	}
 
 	rc = RD_KW_INCOMPATIBLE;
-	if (in->base && in->nbase <= n)
+	rs->kwx = &rs->kw;
+	if (in->base && in->nbase == n) {
+		rs->kwx = in->base;
+		rc = 0;
+		/* the lead indexes of exactly these rules, prebuilt too */
+		for (int lg = 0; lg < RD_LEAD_GROUPS && in->base_leads_known; lg++)
+			atomic_init(&rs->leadix[lg], in->base_leads[lg] ? (struct rd_kwindex *)in->base_leads[lg]
+								       : RD_LEADIX_NONE);
+	} else if (in->base && in->nbase < n) {
 		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
 				      (uint32_t)in->nbase);
+	}
 	if (rc == RD_KW_INCOMPATIBLE) {
 		/* One index of every enabled rule, the built-in ones too. */
 		for (size_t i = 0; i < n; i++) {
@@ -380,7 +413,32 @@ fail:
 	return rc;
 }
 
-#define RD_LEADIX_NONE ((struct rd_kwindex *)1)
+int rd_code_first_bytes(const pcre2_code *code, uint64_t set[4])
+{
+	uint32_t type = 0, unit = 0;
+	const uint8_t *bitmap = NULL;
+	memset(set, 0, 4 * sizeof(uint64_t));
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0)
+		return -1;
+	if (type == 1 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
+		uint8_t other = (uint8_t)unit;
+		if (unit >= 'a' && unit <= 'z')
+			other = (uint8_t)(unit - 32);
+		else if (unit >= 'A' && unit <= 'Z')
+			other = (uint8_t)(unit + 32);
+		set[unit >> 6] |= 1ull << (unit & 63);
+		set[other >> 6] |= 1ull << (other & 63);
+		return 0;
+	}
+	if (type == 0 && pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bitmap) == 0 && bitmap) {
+		for (unsigned b = 0; b < 256; b++)
+			if (bitmap[b >> 3] & (1u << (b & 7)))
+				set[b >> 6] |= 1ull << (b & 63);
+		return 0;
+	}
+	return -1;
+}
+
 
 int rd_lead_group(const struct rd_rule *r)
 {
