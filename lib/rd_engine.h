@@ -39,8 +39,9 @@ struct rd_scratch {
 	int temporary; /* made for a re-entrant call, freed on release */
 };
 
-/* Runs a rule's regex: pcre2_jit_match when the rule has JIT code (it skips
- * the option checks of pcre2_match, ~40% of a failing anchored evaluation),
+/* Runs a rule's regex: pcre2_jit_match when code is the rule's JIT tier (it
+ * skips the option checks of pcre2_match, ~40% of a failing anchored
+ * evaluation),
  * with the match context's offset limit set only when it changes. */
 static inline int rd_match(const struct rd_rule *r, const pcre2_code *code, const uint8_t *buf, size_t len,
 			   size_t start, uint32_t opts, struct rd_scratch *sc, PCRE2_SIZE offset_limit)
@@ -49,7 +50,7 @@ static inline int rd_match(const struct rd_rule *r, const pcre2_code *code, cons
 		pcre2_set_offset_limit(sc->mc, offset_limit);
 		sc->offset_limit = offset_limit;
 	}
-	if (atomic_load_explicit(&r->jitted, memory_order_relaxed))
+	if (code == atomic_load_explicit(&r->jcode, memory_order_relaxed))
 		return pcre2_jit_match(code, buf, len, start, opts, sc->md, sc->mc);
 	return pcre2_match(code, buf, len, start, opts, sc->md, sc->mc);
 }

@@ -59,8 +59,14 @@ struct rd_rule {
 	uint32_t nscan_leads;
 	const char *literal_value; /* literal rules: the exact bytes to mask */
 	size_t literal_len;
+	/* Two tiers: `code` is compiled for the interpreter on first use;
+	 * after RD_JIT_AFTER matches a copy with JIT code is made, `jcode`
+	 * (set once, then returned by rd_rule_code).  A process that prints a
+	 * few lines then never pays for JIT compiles (~0.1-0.3 ms per rule,
+	 * 3/4 of the compile cost, field notes section 8). */
 	_Atomic(pcre2_code *) code;
-	_Atomic uint8_t jitted;    /* code has JIT code for both modes: call pcre2_jit_match */
+	_Atomic(pcre2_code *) jcode;
+	_Atomic uint32_t uses;
 	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic int reported;
 	_Atomic(struct rd_counter *) counter; /* looked up on the first match */
@@ -199,6 +205,8 @@ struct rd_counter *rd_rule_counter(struct rd_ruleset *rs, struct rd_rule *r);
 void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, const char *event, const char *detail);
 
 #define RD_CODE_BROKEN ((pcre2_code *)1)
+/* Interpreted matches of a rule before it is JIT-compiled. */
+#define RD_JIT_AFTER 32
 #define RD_ALLOW_BROKEN ((struct rd_allow_compiled *)1)
 
 #endif

@@ -291,7 +291,8 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 				r->single_line = !anchored && !rd_regex_may_match_newline(r->regex);
 		}
 		atomic_init(&r->code, NULL);
-		atomic_init(&r->jitted, 0);
+		atomic_init(&r->jcode, NULL);
+		atomic_init(&r->uses, 0);
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
 		atomic_init(&r->counter, NULL);
@@ -496,6 +497,9 @@ void rd_ruleset_free(struct rd_ruleset *rs)
 		pcre2_code *c = atomic_load(&rs->rules[i].code);
 		if (c && c != RD_CODE_BROKEN)
 			code_free(c);
+		c = atomic_load(&rs->rules[i].jcode);
+		if (c)
+			code_free(c);
 		free_allow(atomic_load(&rs->rules[i].allow));
 	}
 	free_allow(atomic_load(&rs->global_allow));
@@ -516,14 +520,19 @@ void rd_ruleset_free(struct rd_ruleset *rs)
  * UTF-8: NEVER_UTF stops a pattern from switching UTF on with (*UTF). */
 #define RD_COMPILE_OPTIONS (PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP)
 
-static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t options, char *err, size_t errsize)
+static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t options, int jit, char *err,
+			   size_t errsize)
 {
 	int ec;
 	PCRE2_SIZE off;
 	jit_enter();
 	pcre2_code *c = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, RD_COMPILE_OPTIONS | options, &ec,
 				      &off, rs->cctx);
-	int jit_failed = c && rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0;
+	/* Allowlist regexes are JIT-compiled at once: they are compiled only
+	 * when their rule has found something, and pcre2_match then runs
+	 * their JIT code on every finding of the rule. */
+	if (c && jit && rs->use_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0)
+		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
 	jit_leave();
 	if (!c) {
 		if (err) {
@@ -533,14 +542,30 @@ static pcre2_code *compile(struct rd_ruleset *rs, const char *regex, uint32_t op
 		}
 		return NULL;
 	}
-	/* Both modes: complete for one-shot buffers and flushes, partial-hard
-	 * for streams.  Compiled together so that a published code object is
-	 * never modified again.  A JIT failure (no executable memory, e.g.
-	 * under a W^X policy) leaves the interpreter, which gives the same
-	 * results.  (Compiled above, under jit_fork_lock.) */
-	if (jit_failed)
-		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
 	return c;
+}
+
+/* The JIT tier of a rule: a copy of its code with JIT code for both modes
+ * (complete for one-shot buffers and flushes, partial-hard for streams),
+ * so that a published code object is never modified while other threads
+ * match with it.  A JIT failure (no executable memory, e.g. under a W^X
+ * policy) leaves the interpreter, which gives the same results. */
+static void make_jit_tier(struct rd_ruleset *rs, struct rd_rule *r, pcre2_code *c)
+{
+	jit_enter();
+	pcre2_code *j = pcre2_code_copy(c);
+	int failed = !j || pcre2_jit_compile(j, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0;
+	jit_leave();
+	if (failed) {
+		if (j)
+			code_free(j);
+		rs->use_jit = 0; /* no executable memory here: the interpreter for every rule */
+		return;
+	}
+	pcre2_code *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&r->jcode, &expected, j, memory_order_acq_rel,
+						     memory_order_acquire))
+		code_free(j); /* another thread made it first */
 }
 
 void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, const char *event, const char *detail)
@@ -552,20 +577,30 @@ void rd_rule_report_once(struct rd_ruleset *rs, struct rd_rule *r, int flag, con
 
 pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
 {
+	pcre2_code *j = atomic_load_explicit(&r->jcode, memory_order_acquire);
+	if (__builtin_expect(j != NULL, 1))
+		return j;
 	pcre2_code *c = atomic_load_explicit(&r->code, memory_order_acquire);
-	if (__builtin_expect(c != NULL, 1))
-		return c == RD_CODE_BROKEN ? NULL : c;
+	if (__builtin_expect(c != NULL, 1)) {
+		if (c == RD_CODE_BROKEN)
+			return NULL;
+		if (rs->use_jit &&
+		    atomic_fetch_add_explicit(&r->uses, 1, memory_order_relaxed) + 1 == RD_JIT_AFTER) {
+			make_jit_tier(rs, r, c);
+			j = atomic_load_explicit(&r->jcode, memory_order_acquire);
+			if (j)
+				return j;
+		}
+		return c;
+	}
 	char err[256];
-	c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, err, sizeof(err));
+	c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, 0, err, sizeof(err));
 	pcre2_code *expected = NULL;
 	if (!c) {
 		atomic_compare_exchange_strong(&r->code, &expected, RD_CODE_BROKEN);
 		rd_rule_report_once(rs, r, RD_REPORTED_COMPILE, "rule_error", err);
 		return NULL;
 	}
-	size_t jit_size = 0;
-	if (rs->use_jit && pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size)
-		atomic_store_explicit(&r->jitted, 1, memory_order_relaxed); /* published with the code below */
 	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
 		code_free(c); /* another thread compiled it first */
@@ -587,7 +622,7 @@ static struct rd_allow_compiled *compile_allow(struct rd_ruleset *rs, const stru
 	size_t k = 0;
 	for (size_t i = 0; i < nlists; i++) {
 		for (size_t j = 0; j < lists[i].nregexes; j++, k++) {
-			a->codes[k] = compile(rs, lists[i].regexes[j], 0, err, errsize);
+			a->codes[k] = compile(rs, lists[i].regexes[j], 0, 1, err, errsize);
 			if (!a->codes[k])
 				*broken = 1;
 		}
@@ -677,7 +712,7 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize)
 		const struct rd_rule_def *d = r->def;
 		char msg[256];
 		if (!r->literal) {
-			pcre2_code *c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, msg,
+			pcre2_code *c = compile(rs, r->regex, r->anchored ? PCRE2_ANCHORED : PCRE2_USE_OFFSET_LIMIT, 0, msg,
 						sizeof(msg));
 			if (!c) {
 				snprintf(err, errsize, "%s:%d: rule '%s': %s", d->file ? d->file : "<built-in>", d->line,
