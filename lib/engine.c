@@ -403,19 +403,33 @@ static inline int in_set(const uint64_t set[4], uint8_t b)
 	return (int)((set[b >> 6] >> (b & 63)) & 1);
 }
 
-static inline int in_first(struct rd_tail *tl, uint8_t b)
-{
-	return (int)((atomic_load_explicit(&tl->first[b >> 6], memory_order_relaxed) >> (b & 63)) & 1);
-}
-
-static void learn_first(struct rd_tail *tl, const pcre2_code *code)
+/* Learns a tail rule's first bytes from its code: clears its bit in
+ * tail_start for every other byte (see rd_ruleset.h). */
+static void learn_first(struct rd_ruleset *rs, size_t t, const pcre2_code *code)
 {
 	uint64_t set[4];
-	if (rd_code_first_bytes(code, set))
+	if (t >= RD_TAIL_FAST || rd_code_first_bytes(code, set))
 		return;
-	for (int w = 0; w < 4; w++)
-		atomic_store_explicit(&tl->first[w], set[w], memory_order_relaxed);
-	atomic_store_explicit(&tl->first_known, 1, memory_order_relaxed);
+	for (unsigned b = 0; b < 256; b++)
+		if (!((set[b >> 6] >> (b & 63)) & 1))
+			atomic_fetch_and_explicit(&rs->tail_start[b], ~(1ull << t), memory_order_relaxed);
+	atomic_store_explicit(&rs->tail[t].first_known, 1, memory_order_relaxed);
+}
+
+/* Runs tail rule t's partial search from start. */
+static void tail_search(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len, size_t t,
+			size_t start, struct rd_scan_result *res)
+{
+	uint32_t ri = rs->tail_rules[t];
+	struct rd_rule *r = &rs->rules[ri];
+	pcre2_code *code = rd_rule_code(rs, r);
+	if (!code)
+		return;
+	if (!atomic_load_explicit(&rs->tail[t].first_known, memory_order_relaxed))
+		learn_first(rs, t, code);
+	int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
+	if (m == PCRE2_ERROR_PARTIAL)
+		note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
 }
 
 /* Matches that may be in progress at the end of a write, which the keyword
@@ -435,7 +449,7 @@ static void learn_first(struct rd_tail *tl, const pcre2_code *code)
  *    the multi-line rules (a Kubernetes Secret's data before its kind) are
  *    searched after every write, over the new bytes only. */
 static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *buf, size_t len,
-			    size_t from, struct rd_scan_result *res)
+			    size_t from, size_t kwtail, struct rd_scan_result *res)
 {
 	size_t seen = from > RD_RECHECK_MARGIN ? from - RD_RECHECK_MARGIN : 0;
 	int ends_line = buf[len - 1] == '\n';
@@ -443,43 +457,76 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 	 * after a write that ends in a newline). */
 	size_t line_start = ends_line ? len : last_line_start(buf, len, seen);
 	size_t ntail = ends_line ? rs->ntail_multiline : rs->ntail;
+	/* Where each tail rule's search may start: its keyword may begin at
+	 * len - kwtail (cut by the end) or later, at most prefix_max bytes
+	 * after the match; not before `seen`; single-line rules not before the
+	 * last line.  Sorted by that bound, highest first. */
+	struct {
+		size_t lb;
+		uint32_t t;
+	} lbs[RD_TAIL_FAST];
+	size_t nlb = 0;
+	uint64_t alive = 0;
 	for (size_t t = 0; t < ntail; t++) {
 		uint32_t ri = rs->tail_rules[t];
 		struct rd_rule *r = &rs->rules[ri];
 		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
 			continue; /* (an id overridden by a later rule is disabled after the list is built) */
-		size_t start = len > r->prefix_max ? len - r->prefix_max : 0;
-		if (start < seen)
-			start = seen;
-		if (r->single_line && start < line_start)
-			start = line_start;
-		/* A match in progress consumed every byte from its start to the
-		 * end: it lies in the longest suffix of bytes the rule can
-		 * consume (none when the last byte is not one of them), and
-		 * starts with a byte that can start a match. */
-		struct rd_tail *tl = &rs->tail[t];
-		size_t run = len;
-		while (run > start && in_set(tl->bytes, buf[run - 1]))
-			run--;
-		start = run;
-		if (start >= len)
+		size_t lb = len - kwtail > r->prefix_max ? len - kwtail - r->prefix_max : 0;
+		if (lb < seen)
+			lb = seen;
+		if (r->single_line && lb < line_start)
+			lb = line_start;
+		if (lb >= len)
 			continue;
-		if (atomic_load_explicit(&tl->first_known, memory_order_relaxed)) {
-			size_t k = start;
-			while (k < len && !in_first(tl, buf[k]))
-				k++;
-			if (k == len)
-				continue; /* no byte here can start a match: PCRE2 would say so, later */
-			start = k;
+		if (t >= RD_TAIL_FAST) {
+			/* beyond the combined pass: the run of consumable bytes only */
+			size_t run = len;
+			while (run > lb && ((rs->tail[t].bytes[buf[run - 1] >> 6] >> (buf[run - 1] & 63)) & 1))
+				run--;
+			if (run < len)
+				tail_search(rs, sc, buf, len, t, run, res);
+			continue;
 		}
-		pcre2_code *code = rd_rule_code(rs, r);
-		if (!code)
-			continue;
-		if (!atomic_load_explicit(&tl->first_known, memory_order_relaxed))
-			learn_first(tl, code);
-		int m = rd_match(r, code, buf, len, start, PCRE2_PARTIAL_HARD, sc, len);
-		if (m == PCRE2_ERROR_PARTIAL)
-			note_partial(res, pcre2_get_ovector_pointer(sc->md)[0], ri);
+		size_t k = nlb++;
+		while (k > 0 && lbs[k - 1].lb < lb) {
+			lbs[k] = lbs[k - 1];
+			k--;
+		}
+		lbs[k].lb = lb;
+		lbs[k].t = (uint32_t)t;
+		alive |= 1ull << t;
+	}
+	/* One pass backwards: a match in progress consumed every byte from its
+	 * start to the end, so rule t stays alive while the bytes are ones it
+	 * can consume; it has a candidate if one of them can start a match.
+	 * Most rules drop out at the first space or quote. */
+	uint64_t can_start = 0;
+	size_t run_start[RD_TAIL_FAST];
+	size_t p = len, ni = 0;
+	while (alive) {
+		while (ni < nlb && lbs[ni].lb >= p) {
+			uint64_t bit = 1ull << lbs[ni].t;
+			if (alive & bit)
+				run_start[lbs[ni].t] = p;
+			alive &= ~bit;
+			ni++;
+		}
+		if (!alive || !p)
+			break;
+		uint8_t c = buf[p - 1];
+		uint64_t dropped = alive & ~rs->tail_consume[c];
+		for (uint64_t d = dropped; d; d &= d - 1)
+			run_start[__builtin_ctzll(d)] = p;
+		alive &= ~dropped;
+		can_start |= alive & atomic_load_explicit(&rs->tail_start[c], memory_order_relaxed);
+		p--;
+	}
+	for (uint64_t a = alive; a; a &= a - 1)
+		run_start[__builtin_ctzll(a)] = p;
+	for (uint64_t c = can_start; c; c &= c - 1) {
+		size_t t = (size_t)__builtin_ctzll(c);
+		tail_search(rs, sc, buf, len, t, run_start[t], res);
 	}
 	for (int g = 0; g < RD_LEAD_GROUPS; g++) {
 		uint32_t window = rs->lead_window[g];
@@ -487,7 +534,7 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 			continue;
 		if (!(g & RD_LEADS_MULTILINE) && ends_line)
 			continue;
-		size_t tstart = len > window ? len - window : 0;
+		size_t tstart = len - kwtail > window ? len - kwtail - window : 0;
 		if (tstart < seen)
 			tstart = seen;
 		if (!(g & RD_LEADS_MULTILINE) && tstart < line_start)
@@ -509,8 +556,8 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 				rd_kw_rules(lx, sc->hits[h].kw, &rl, &nr);
 				for (uint32_t i = 0; i < nr; i++) {
 					struct rd_rule *r = &rs->rules[rl[i]];
-					if (q + r->prefix_max < len || q >= res->hold)
-						continue; /* its keyword would be inside this buffer, or already held */
+					if (r->disabled || q + r->prefix_max < len - kwtail || q >= res->hold)
+						continue; /* its keyword would be whole in this buffer, or already held */
 					pcre2_code *code = rd_rule_code(rs, r);
 					if (!code)
 						continue;
@@ -565,13 +612,15 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 		nh -= ready;
 		memmove(sc->hits, sc->hits + ready, nh * sizeof(*sc->hits));
 	}
-	if ((flags & RD_SCAN_PARTIAL) && len) {
-		rc = scan_in_progress(rs, sc, buf, len, from, res);
-		if (rc)
-			return rc;
-	}
 	if (flags & RD_SCAN_PARTIAL) {
+		/* A keyword cut by the end of the write is held back; a windowed
+		 * match around it may begin up to prefix_max bytes before it. */
 		size_t tail = rd_kwindex_prefix_tail(rs->kwx, buf, len);
+		if (len) {
+			rc = scan_in_progress(rs, sc, buf, len, from, tail, res);
+			if (rc)
+				return rc;
+		}
 		if (tail && len - tail < res->hold) {
 			res->hold = len - tail;
 			res->hold_rule = UINT32_MAX;

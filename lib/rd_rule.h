@@ -138,4 +138,10 @@ int rd_regex_match_bytes(const char *regex, uint64_t set[4]);
  * when the regex is not understood. */
 int rd_regex_may_match_newline(const char *regex);
 
+/* The bytes a match can consume before one of its keywords arrives: like
+ * rd_regex_match_bytes, but a top-level branch's trailing lookaheads are left
+ * out when the branch text before them holds a keyword (see regex_bytes.c).
+ * What the search for matches in progress at the end of a write uses. */
+int rd_regex_progress_bytes(const char *regex, const char *const *keywords, size_t nkeywords, uint64_t set[4]);
+
 #endif

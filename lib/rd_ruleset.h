@@ -52,7 +52,7 @@ struct rd_rule {
 	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
 	uint8_t literal;
 	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
-	uint8_t single_line;       /* windowed rules: no match can contain '\n' (rd_regex_may_match_newline) */
+	uint8_t single_line;       /* windowed rules: no match in progress can contain '\n' (rd_rule_single_line) */
 	/* Leads of a windowed rule that contain none of its keywords: only these
 	 * can start a match in progress that the keyword pass cannot see. */
 	const char **scan_leads;
@@ -73,16 +73,19 @@ struct rd_rule {
 };
 
 /* What bounds the search for a tail rule's match in progress (engine.c,
- * scan_in_progress); byte sets: bit b of word b >> 6. */
+ * scan_in_progress): byte sets, bit b of word b >> 6. */
 struct rd_tail {
-	uint64_t bytes[4];         /* bytes a match can consume (rd_regex_match_bytes) */
-	/* bytes a match can start with, from the compiled code
-	 * (PCRE2_INFO_FIRSTBITMAP/FIRSTCODEUNIT): all until the code exists;
-	 * then filled in word by word by whichever thread gets there, so a
-	 * reader sees a superset at every moment */
-	_Atomic uint64_t first[4];
-	_Atomic int first_known;
+	uint64_t bytes[4];         /* bytes a match in progress can consume (rd_regex_progress_bytes) */
+	_Atomic int first_known;   /* tail_start holds this rule's first bytes */
 };
+
+/* The first RD_TAIL_FAST tail rules are searched together, one pass
+ * backwards over the end of a write: bit t of tail_consume[b] says that tail
+ * rule t can consume byte b, of tail_start[b] that its match can start with
+ * b (from the compiled code, PCRE2_INFO_FIRSTBITMAP/FIRSTCODEUNIT: all bits
+ * until known, then cleared by whichever thread learns them, so a reader
+ * sees a superset at every moment). */
+#define RD_TAIL_FAST 64
 
 typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, const char *detail);
 
@@ -110,6 +113,8 @@ struct rd_ruleset {
 	size_t ntail;
 	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
 	struct rd_tail *tail;   /* per tail rule (same order) */
+	uint64_t *tail_consume;            /* [256] */
+	_Atomic uint64_t *tail_start;      /* [256] */
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an
 	 * index of those that contain no keyword of their rule, built on the
 	 * first write that ends mid-line, finds the matches that may be in
@@ -175,6 +180,9 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
  * prefix removed).  Used by the build and by redact-rulec, which stores the
  * result for the built-in rules. */
 const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
+/* 1 when no match in progress of a windowed rule, before its keyword, can
+ * contain a newline (rd_regex_progress_bytes). */
+int rd_rule_single_line(const char *regex, const struct rd_rule_def *d);
 void rd_ruleset_free(struct rd_ruleset *rs);
 /* Around fork (context.c's atfork handlers): no JIT compile or free in
  * progress, so PCRE2's allocator lock is free in the child (ruleset.c). */

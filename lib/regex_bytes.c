@@ -440,3 +440,141 @@ int rd_regex_may_match_newline(const char *regex)
 	uint64_t set[4];
 	return rd_regex_match_bytes(regex, set) != 0 || has(set, '\n');
 }
+
+/* ---- matches in progress before their keyword ----
+ *
+ * The engine looks for matches in progress at the end of a write only for
+ * matches whose keyword has not arrived yet: a match whose keyword is in
+ * the buffer is evaluated at the keyword's hit (with partial matching), and
+ * a keyword cut by the end of the write is held back.  So what matters is
+ * what such a match consumed BEFORE its keyword.  Rules that pair a host
+ * with a key have the form  host-part keyword more (?=[\s\S]{0,300}?key):
+ * their trailing lookahead takes every byte, newlines too, but it is only
+ * reached after the keyword.  A top-level branch that ends in lookaheads,
+ * and whose text before them contains one of the keywords literally, is
+ * analysed without those lookaheads. */
+
+/* Lower-cased text of re[b..e) with the backslash of escaped punctuation
+ * removed ("\.my\.salesforce\.com" -> ".my.salesforce.com"). */
+static int contains_keyword(const char *re, size_t b, size_t e, const char *const *kw, size_t nkw)
+{
+	char flat[1024];
+	size_t n = 0;
+	for (size_t i = b; i < e && n + 1 < sizeof(flat); i++) {
+		char c = re[i];
+		if (c == '\\' && i + 1 < e && !((re[i + 1] >= 'a' && re[i + 1] <= 'z') ||
+						 (re[i + 1] >= 'A' && re[i + 1] <= 'Z') ||
+						 (re[i + 1] >= '0' && re[i + 1] <= '9')))
+			c = re[++i];
+		flat[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	flat[n] = 0;
+	for (size_t k = 0; k < nkw; k++) {
+		char low[256];
+		size_t l = strlen(kw[k]);
+		if (!l || l >= sizeof(low))
+			continue;
+		for (size_t j = 0; j <= l; j++)
+			low[j] = (char)(kw[k][j] >= 'A' && kw[k][j] <= 'Z' ? kw[k][j] + 32 : kw[k][j]);
+		if (strstr(flat, low))
+			return 1;
+	}
+	return 0;
+}
+
+/* Bytes of re[b..e) as a regex of its own; dotall carried over. */
+static int sub_bytes(const char *re, size_t b, size_t e, int dotall, byteset out)
+{
+	char buf[4096];
+	size_t pre = dotall ? 4 : 0;
+	if (e - b + pre + 1 > sizeof(buf)) {
+		add_all(out);
+		return -1;
+	}
+	memcpy(buf, "(?s)", pre);
+	memcpy(buf + pre, re + b, e - b);
+	buf[pre + e - b] = 0;
+	byteset t;
+	int rc = rd_regex_match_bytes(buf, t);
+	merge(out, t, 0);
+	return rc;
+}
+
+int rd_regex_progress_bytes(const char *regex, const char *const *keywords, size_t nkeywords, uint64_t set[4])
+{
+	memset(set, 0, sizeof(byteset));
+	byteset whole;
+	if (rd_regex_match_bytes(regex, whole) != 0) {
+		add_all(set);
+		return -1;
+	}
+	int dotall = 0;
+	for (const char *p = regex; (p = strstr(p, "(?")) != NULL; p += 2)
+		for (const char *q = p + 2; *q >= 'a' && *q <= 'z'; q++)
+			if (*q == 's')
+				dotall = 1;
+	/* Top-level branches, and the start of the trailing lookaheads of each. */
+	size_t len = strlen(regex), b = 0, i = 0, cut = SIZE_MAX;
+	int depth = 0;
+	while (i <= len) {
+		char c = regex[i];
+		if (i == len || (c == '|' && depth == 0)) {
+			size_t e = cut != SIZE_MAX ? cut : i;
+			if (cut != SIZE_MAX && !contains_keyword(regex, b, cut, keywords, nkeywords))
+				e = i; /* the keyword may be in the lookahead: keep it */
+			if (sub_bytes(regex, b, e, dotall, set) != 0) {
+				add_all(set);
+				return -1;
+			}
+			b = i + 1;
+			cut = SIZE_MAX;
+			i++;
+			continue;
+		}
+		if (c == '\\') {
+			if (regex[i + 1] == 'Q') {
+				const char *q = strstr(regex + i + 2, "\\E");
+				i = q ? (size_t)(q - regex) + 2 : len;
+			} else {
+				i += regex[i + 1] ? 2 : 1;
+			}
+			cut = SIZE_MAX;
+			continue;
+		}
+		if (c == '[') {
+			byteset t = {0};
+			int u = 0;
+			i++;
+			char_class(regex, &i, t, &u);
+			cut = SIZE_MAX;
+			continue;
+		}
+		if (c == '(' && depth == 0) {
+			int ahead = regex[i + 1] == '?' && (regex[i + 2] == '=' || regex[i + 2] == '!');
+			size_t end = group_end(regex, i);
+			if (!end) {
+				add_all(set);
+				return -1;
+			}
+			if (ahead) {
+				if (cut == SIZE_MAX)
+					cut = i; /* a lookahead run starts here */
+			} else {
+				cut = SIZE_MAX;
+			}
+			i = end;
+			/* a quantifier after a group makes it not a plain assertion */
+			if (regex[i] == '?' || regex[i] == '*' || regex[i] == '+' || regex[i] == '{')
+				cut = SIZE_MAX;
+			continue;
+		}
+		if (c == '(')
+			depth++;
+		else if (c == ')')
+			depth--;
+		else
+			cut = SIZE_MAX;
+		i++;
+	}
+	return 0;
+}

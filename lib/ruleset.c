@@ -159,6 +159,12 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
+int rd_rule_single_line(const char *regex, const struct rd_rule_def *d)
+{
+	uint64_t set[4];
+	return rd_regex_progress_bytes(regex, d->keywords, d->nkeywords, set) == 0 && !((set[0] >> '\n') & 1);
+}
+
 const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix)
 {
 	char *stripped = rd_regex_strip_lazy_prefix(a, d->regex);
@@ -288,7 +294,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			if (planned)
 				r->single_line = !anchored && (d->flags & RD_RULE_SINGLE_LINE);
 			else
-				r->single_line = !anchored && !rd_regex_may_match_newline(r->regex);
+				r->single_line = !anchored && rd_rule_single_line(r->regex, d);
 		}
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->jcode, NULL);
@@ -302,8 +308,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
 	rs->tail = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(*rs->tail));
-	if (!rs->tail_rules || !rs->tail)
+	rs->tail_consume = rd_arena_alloc(&rs->arena, 256 * sizeof(uint64_t));
+	rs->tail_start = rd_arena_alloc(&rs->arena, 256 * sizeof(uint64_t));
+	if (!rs->tail_rules || !rs->tail || !rs->tail_consume || !rs->tail_start)
 		goto fail;
+	memset(rs->tail_consume, 0, 256 * sizeof(uint64_t));
+	for (unsigned b = 0; b < 256; b++)
+		atomic_init(&rs->tail_start[b], 0);
 	/* Multi-line tail rules first: after a write that ends in a newline
 	 * only they are checked (rd_engine_scan). */
 	for (int pass = 0; pass < 2; pass++) {
@@ -311,15 +322,23 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			struct rd_rule *r = &rs->rules[i];
 			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
 				continue;
-			struct rd_tail *tl = &rs->tail[rs->ntail];
-			(void)rd_regex_match_bytes(r->regex, tl->bytes);
+			size_t t = rs->ntail;
+			struct rd_tail *tl = &rs->tail[t];
+			(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, tl->bytes);
 			const uint64_t *known = NULL;
 			for (size_t k = 0; i < in->nbase && k < in->nbase_first && !known; k++)
 				if (in->base_first[k].rule == i)
 					known = in->base_first[k].set;
-			for (int w = 0; w < 4; w++)
-				atomic_init(&tl->first[w], known ? known[w] : ~0ull);
 			atomic_init(&tl->first_known, known != NULL);
+			for (unsigned b = 0; t < RD_TAIL_FAST && b < 256; b++) {
+				uint64_t bit = 1ull << t;
+				if ((tl->bytes[b >> 6] >> (b & 63)) & 1)
+					rs->tail_consume[b] |= bit;
+				if (!known || ((known[b >> 6] >> (b & 63)) & 1))
+					atomic_store_explicit(&rs->tail_start[b],
+							      atomic_load_explicit(&rs->tail_start[b], memory_order_relaxed) | bit,
+							      memory_order_relaxed);
+			}
 			rs->tail_rules[rs->ntail++] = (uint32_t)i;
 		}
 		if (pass == 0)

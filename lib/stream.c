@@ -330,6 +330,16 @@ static void set_carry(struct rd_stream *st, const struct rd_scratch *sc, size_t 
 		}
 		if (s.end > cover_end)
 			cover_end = s.end;
+		/* A span inside one already carried adds nothing (the same
+		 * secret found again by a rescan of held bytes, or by a second
+		 * rule): counting it filled the carry during a long hold and
+		 * turned it into one covering mask over text between secrets. */
+		size_t k, kept = nc < RD_MAX_CARRY ? nc : RD_MAX_CARRY;
+		for (k = 0; k < kept; k++)
+			if (st->carry[k].start <= s.start && st->carry[k].end >= s.end)
+				break;
+		if (k < kept)
+			continue;
 		if (nc < RD_MAX_CARRY)
 			st->carry[nc] = s;
 		nc++;

@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 			continue;
 		const char **leads;
 		nleads[i] = rd_regex_literal_leads(&d.arena, planned[i], &leads);
-		single[i] = !rd_regex_may_match_newline(planned[i]);
+		single[i] = rd_rule_single_line(planned[i], r);
 		if (nleads[i]) {
 			snprintf(name, sizeof(name), "ld_%zu", i);
 			str_array(f, name, leads, nleads[i]);

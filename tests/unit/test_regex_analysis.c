@@ -243,6 +243,35 @@ static void test_match_bytes(void **state)
 	}
 }
 
+/* Matches in progress before their keyword: a branch's trailing lookahead
+ * is left out only when the text before it holds a keyword. */
+static void test_progress_bytes(void **state)
+{
+	(void)state;
+	uint64_t set[4];
+	const char *kw1[] = {"my.salesforce.com"};
+	assert_int_equal(rd_regex_progress_bytes("(?:\")([A-Za-z0-9-]{1,62}\\.my\\.salesforce\\.com)(?=[\\s\\S]{0,300}?\\b3MVG9)|"
+						 "(//[A-Za-z0-9-]{1,62}\\.my\\.salesforce\\.com)(?=[\\s\\S]{0,300}?x)",
+						 kw1, 1, set),
+			 0);
+	assert_false(in_set(set, '\n'));
+	assert_false(in_set(set, ' '));
+	assert_true(in_set(set, '"') && in_set(set, '/') && in_set(set, 'Q') && in_set(set, '-'));
+	/* the keyword only in the lookahead: the lookahead's bytes count */
+	const char *kw2[] = {"3mvg9"};
+	assert_int_equal(rd_regex_progress_bytes("([a-z]{4})(?=[\\s\\S]{0,30}?3MVG9)", kw2, 1, set), 0);
+	assert_true(in_set(set, '\n'));
+	/* a lookahead that is not at the end of its branch counts */
+	const char *kw3[] = {"abc"};
+	assert_int_equal(rd_regex_progress_bytes("abc(?=\\s)x", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));
+	/* and one whose group is quantified is no plain assertion */
+	assert_int_equal(rd_regex_progress_bytes("abc(?=\\s)?", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));
+	assert_int_equal(rd_regex_progress_bytes("abc(?=\\s)", kw3, 1, set), 0);
+	assert_false(in_set(set, '\n'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_rule_is_anchored),
 		cmocka_unit_test(test_may_match_newline),
 		cmocka_unit_test(test_match_bytes),
+		cmocka_unit_test(test_progress_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
