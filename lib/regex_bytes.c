@@ -451,35 +451,228 @@ int rd_regex_may_match_newline(const char *regex)
  * with a key have the form  host-part keyword more (?=[\s\S]{0,300}?key):
  * their trailing lookahead takes every byte, newlines too, but it is only
  * reached after the keyword.  A top-level branch that ends in lookaheads,
- * and whose text before them contains one of the keywords literally, is
- * analysed without those lookaheads. */
+ * and whose every match consumes one of the keywords before them
+ * (sequence_consumes), is analysed without those lookaheads. */
 
-/* Lower-cased text of re[b..e) with the backslash of escaped punctuation
- * removed ("\.my\.salesforce\.com" -> ".my.salesforce.com"). */
-static int contains_keyword(const char *re, size_t b, size_t e, const char *const *kw, size_t nkw)
+/* Whether every match of the sequence re[b..e) (no top-level '|')
+ * consumes one of the keywords: a keyword appears, case-insensitively, in
+ * the text the sequence must match literally (literals, escaped
+ * punctuation, \Q..\E, and the content of unquantified groups without
+ * alternatives, which continue the text), or an unquantified group all of
+ * whose alternatives consume one.  Anything optional, repeated, a class, an
+ * assertion or a lookaround breaks the literal text.  A "no" is always
+ * safe. */
+#define SEP '\001'
+
+struct lit {
+	char text[1024];
+	size_t n;
+	int found;
+};
+
+static void lit_add(struct lit *l, char c)
 {
-	char flat[1024];
-	size_t n = 0;
-	for (size_t i = b; i < e && n + 1 < sizeof(flat); i++) {
-		char c = re[i];
-		if (c == '\\' && i + 1 < e && !((re[i + 1] >= 'a' && re[i + 1] <= 'z') ||
-						 (re[i + 1] >= 'A' && re[i + 1] <= 'Z') ||
-						 (re[i + 1] >= '0' && re[i + 1] <= '9')))
-			c = re[++i];
-		flat[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	if (l->n + 1 < sizeof(l->text))
+		l->text[l->n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+static int quantifier_at(const char *re, size_t i, int *optional)
+{
+	char q = re[i];
+	*optional = q == '?' || q == '*' || (q == '{' && re[i + 1] == '0') || (q == '{' && re[i + 1] == ',');
+	return q == '?' || q == '*' || q == '+' || (q == '{' && re[i + 1] >= '0' && re[i + 1] <= '9') ||
+	       (q == '{' && re[i + 1] == ',');
+}
+
+static size_t skip_quantifier(const char *re, size_t i)
+{
+	if (re[i] == '{') {
+		const char *e = strchr(re + i, '}');
+		i = e ? (size_t)(e - re) + 1 : strlen(re);
+	} else {
+		i++;
 	}
-	flat[n] = 0;
+	if (re[i] == '?' || re[i] == '+') /* lazy or possessive */
+		i++;
+	return i;
+}
+
+static int alternatives_consume(const char *re, size_t b, size_t e, const char *const *kw, size_t nkw);
+
+static void walk_literal(const char *re, size_t b, size_t e, struct lit *l, const char *const *kw, size_t nkw)
+{
+	size_t i = b;
+	while (i < e) {
+		char c = re[i];
+		int opt;
+		if (c == '\\') {
+			char d = re[i + 1];
+			if (d == 'Q') {
+				const char *q = strstr(re + i + 2, "\\E");
+				size_t end = q && (size_t)(q - re) < e ? (size_t)(q - re) : e;
+				for (size_t k = i + 2; k < end; k++)
+					lit_add(l, re[k]);
+				i = end < e ? end + 2 : e;
+				continue;
+			}
+			if (d && !((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9'))) {
+				i += 2;
+				if (quantifier_at(re, i, &opt)) {
+					lit_add(l, SEP);
+					i = skip_quantifier(re, i);
+				} else {
+					lit_add(l, d);
+				}
+				continue;
+			}
+			byteset t = {0};
+			int u = 0;
+			i++;
+			(void)escape(re, &i, t, &u, 0);
+			lit_add(l, SEP);
+			if (quantifier_at(re, i, &opt))
+				i = skip_quantifier(re, i);
+			continue;
+		}
+		if (c == '[') {
+			byteset t = {0};
+			int u = 0;
+			i++;
+			char_class(re, &i, t, &u);
+			lit_add(l, SEP);
+			if (quantifier_at(re, i, &opt))
+				i = skip_quantifier(re, i);
+			continue;
+		}
+		if (c == '(') {
+			size_t end = group_end(re, i);
+			if (!end || end > e) {
+				lit_add(l, SEP);
+				return;
+			}
+			size_t cb = i + 1, ce = end - 1; /* content */
+			int look = re[cb] == '?' && (re[cb + 1] == '=' || re[cb + 1] == '!' ||
+						     (re[cb + 1] == '<' && (re[cb + 2] == '=' || re[cb + 2] == '!')));
+			int quant = quantifier_at(re, end, &opt);
+			if (re[cb] == '?' && !look) {
+				/* (?:  (?i:  (?<name>  (?P<name>  (?'name'  or a flag group (?i) */
+				size_t k = cb + 1;
+				if (re[k] == 'P')
+					k++;
+				if (re[k] == '<' || re[k] == '\'') {
+					char close = re[k] == '<' ? '>' : '\'';
+					while (k < ce && re[k] != close)
+						k++;
+					cb = k + 1;
+				} else {
+					while (k < ce && re[k] != ':' && re[k] != ')')
+						k++;
+					cb = k < ce ? k + 1 : ce; /* (?i) has no content */
+				}
+			}
+			i = quant ? skip_quantifier(re, end) : end;
+			if (look || (quant && opt)) {
+				lit_add(l, SEP);
+				continue;
+			}
+			/* top-level alternatives of the content? */
+			int depth = 0, alt = 0;
+			for (size_t k = cb; k < ce; k++) {
+				if (re[k] == '\\') {
+					k++;
+					continue;
+				}
+				if (re[k] == '[') {
+					byteset t = {0};
+					int u = 0;
+					size_t kk = k + 1;
+					char_class(re, &kk, t, &u);
+					k = kk - 1;
+					continue;
+				}
+				if (re[k] == '(')
+					depth++;
+				else if (re[k] == ')')
+					depth--;
+				else if (re[k] == '|' && depth == 0)
+					alt = 1;
+			}
+			if (alt || quant) {
+				/* consumed at least once: it counts if it consumes a keyword */
+				if (alternatives_consume(re, cb, ce, kw, nkw))
+					l->found = 1;
+				lit_add(l, SEP);
+			} else {
+				walk_literal(re, cb, ce, l, kw, nkw); /* the text continues */
+			}
+			continue;
+		}
+		if (c == '.' || c == '^' || c == '$' || c == '|' || c == ')') {
+			lit_add(l, SEP);
+			i++;
+			continue;
+		}
+		if (quantifier_at(re, i + 1, &opt)) {
+			lit_add(l, SEP); /* the character is optional or repeated */
+			i = skip_quantifier(re, i + 1);
+			continue;
+		}
+		lit_add(l, c);
+		i++;
+	}
+}
+
+static int sequence_consumes(const char *re, size_t b, size_t e, const char *const *kw, size_t nkw)
+{
+	struct lit l;
+	l.n = 0;
+	l.found = 0;
+	walk_literal(re, b, e, &l, kw, nkw);
+	l.text[l.n] = 0;
+	if (l.found)
+		return 1;
 	for (size_t k = 0; k < nkw; k++) {
 		char low[256];
-		size_t l = strlen(kw[k]);
-		if (!l || l >= sizeof(low))
+		size_t n = strlen(kw[k]);
+		if (!n || n >= sizeof(low))
 			continue;
-		for (size_t j = 0; j <= l; j++)
+		for (size_t j = 0; j <= n; j++)
 			low[j] = (char)(kw[k][j] >= 'A' && kw[k][j] <= 'Z' ? kw[k][j] + 32 : kw[k][j]);
-		if (strstr(flat, low))
+		if (strstr(l.text, low))
 			return 1;
 	}
 	return 0;
+}
+
+/* Every top-level alternative of re[b..e) consumes a keyword. */
+static int alternatives_consume(const char *re, size_t b, size_t e, const char *const *kw, size_t nkw)
+{
+	int depth = 0;
+	size_t start = b;
+	for (size_t k = b; k <= e; k++) {
+		if (k < e && re[k] == '\\') {
+			k++;
+			continue;
+		}
+		if (k < e && re[k] == '[') {
+			byteset t = {0};
+			int u = 0;
+			size_t kk = k + 1;
+			char_class(re, &kk, t, &u);
+			k = kk - 1;
+			continue;
+		}
+		if (k < e && re[k] == '(')
+			depth++;
+		else if (k < e && re[k] == ')')
+			depth--;
+		else if (k == e || (re[k] == '|' && depth == 0)) {
+			if (!sequence_consumes(re, start, k, kw, nkw))
+				return 0;
+			start = k + 1;
+		}
+	}
+	return 1;
 }
 
 /* Bytes of re[b..e) as a regex of its own; dotall carried over. */
@@ -520,7 +713,7 @@ int rd_regex_progress_bytes(const char *regex, const char *const *keywords, size
 		char c = regex[i];
 		if (i == len || (c == '|' && depth == 0)) {
 			size_t e = cut != SIZE_MAX ? cut : i;
-			if (cut != SIZE_MAX && !contains_keyword(regex, b, cut, keywords, nkeywords))
+			if (cut != SIZE_MAX && !sequence_consumes(regex, b, cut, keywords, nkeywords))
 				e = i; /* the keyword may be in the lookahead: keep it */
 			if (sub_bytes(regex, b, e, dotall, set) != 0) {
 				add_all(set);

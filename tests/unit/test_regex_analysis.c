@@ -270,6 +270,23 @@ static void test_progress_bytes(void **state)
 	assert_true(in_set(set, '\n'));
 	assert_int_equal(rd_regex_progress_bytes("abc(?=\\s)", kw3, 1, set), 0);
 	assert_false(in_set(set, '\n'));
+	/* every path before the lookahead must consume a keyword */
+	assert_int_equal(rd_regex_progress_bytes("(?:foo|abc)(?=\\s)", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));  /* "foo" does not */
+	assert_int_equal(rd_regex_progress_bytes("ab?c(?=\\s)", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));  /* "ac" does not */
+	assert_int_equal(rd_regex_progress_bytes("ab+c(?=\\s)", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));  /* "abbc" does not */
+	assert_int_equal(rd_regex_progress_bytes("x(?:abc|(?:q|r)abc)(?=\\s)", kw3, 1, set), 0);
+	assert_false(in_set(set, '\n')); /* both alternatives do */
+	assert_int_equal(rd_regex_progress_bytes("x(?:q|r)?(a(?:b)c)+(?=\\s)", kw3, 1, set), 0);
+	assert_false(in_set(set, '\n')); /* a repeated group consumes it at least once */
+	assert_int_equal(rd_regex_progress_bytes("x(?:abc)?(?=\\s)", kw3, 1, set), 0);
+	assert_true(in_set(set, '\n'));  /* an optional group does not */
+	const char *kw4[] = {"documents.azure.com", "cosmos.azure.com"};
+	assert_int_equal(rd_regex_progress_bytes("//[a-z]{3}\\.(?:documents|(?:table|mongo)\\.cosmos)\\.azure\\.com"
+						 "(?=[\\s\\S]{0,9}k)", kw4, 2, set), 0);
+	assert_true(in_set(set, '\n'));  /* the keyword is split by the group: not proven */
 }
 
 int main(void)
