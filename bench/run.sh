@@ -73,7 +73,9 @@ for i in range(1000000):
     w("epoch %d step %d loss=%.4f lr=3.0e-04 tokens/s=51234\n" % (i // 1000, i, 1.0 / (i + 1)))'
 big=/tmp/redact-bench-1g.log
 [ -f "$big" ] || for i in 1 2 3 4 5 6 7 8 9 10 11; do cat "$CORPUS"; done | head -c 1073741824 >"$big"
-for case in python cat; do
+# python: as a program prints by default (stdout to a pipe is block-buffered),
+# and with PYTHONUNBUFFERED=1 (one write per line, as some containers set).
+for case in python python-unbuffered cat; do
 	: >"$tmp/e-none"; : >"$tmp/e-lib"
 	for r in $(seq "$ROUNDS"); do
 		for mode in none lib; do
@@ -81,7 +83,9 @@ for case in python cat; do
 			[ $mode = lib ] && pre=$LIB
 			t0=$(ns)
 			if [ $case = python ]; then
-				env LD_PRELOAD="$pre" /usr/bin/python3 -c "$PY" | cat >/dev/null
+				env -u PYTHONUNBUFFERED LD_PRELOAD="$pre" /usr/bin/python3 -c "$PY" | cat >/dev/null
+			elif [ $case = python-unbuffered ]; then
+				env PYTHONUNBUFFERED=1 LD_PRELOAD="$pre" /usr/bin/python3 -c "$PY" | cat >/dev/null
 			else
 				env LD_PRELOAD="$pre" cat "$big" | cat >/dev/null
 			fi
@@ -89,7 +93,7 @@ for case in python cat; do
 		done
 	done
 	a=$(med <"$tmp/e-none"); b=$(med <"$tmp/e-lib")
-	label="python 1M lines"; [ $case = cat ] && label="cat 1 GiB"
+	label="python 1M lines"; [ $case = python-unbuffered ] && label="  unbuffered"; [ $case = cat ] && label="cat 1 GiB"
 	printf "%-16s without %7.3f  with %7.3f  ratio %5.2fx\n" "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN{print b/a}')"
 done
 echo

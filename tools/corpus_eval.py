@@ -41,12 +41,11 @@ DEFAULT_CORPUS = "/work/shared/corpus/peer_cases.jsonl"
 SOURCES = ("gitleaks", "trufflehog", "detect-secrets")
 CHUNK = 64 * 1024
 
-# --check thresholds.  The product target for trufflehog is 95% (issue 4); the
-# shipped rules reach 88.2% (most misses list ids, e-mail addresses or host
-# names as the secret), so the check guards the level reached, not the target,
-# and prints the distance to the target.
-MIN_RECALL = {"gitleaks": 100.0, "trufflehog": 88.0, "detect-secrets": 90.0}
-TARGET_RECALL = {"gitleaks": 100.0, "trufflehog": 95.0, "detect-secrets": 90.0}
+# --check thresholds: the quality bar of issue 4 (the shipped rules reach
+# 100% / 95.0% / 91.2%).  TARGET_RECALL can be set above MIN_RECALL to print
+# the distance to a goal without failing.
+MIN_RECALL = {"gitleaks": 100.0, "trufflehog": 95.0, "detect-secrets": 90.0}
+TARGET_RECALL = dict(MIN_RECALL)
 MAX_CLEAN_FP_PCT = 2.0
 MAX_FALSE_MASKS_PER_10MB = 1.0
 

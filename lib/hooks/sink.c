@@ -29,8 +29,11 @@ struct rd_sink rd_sinks[RD_MAX_SINKS];
 static pthread_mutex_t sinks_add_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic int rd_held;
 
-/* The engine's offsets are 32-bit: larger writes are fed in parts. */
-#define RD_PART (64u << 20)
+/* Larger writes are redacted and written in parts of this size: the
+ * stream and output buffers grow to the part, not to the write (one
+ * 100 MB write kept ~100 MB of buffers in the process).  128 KiB is what
+ * coreutils write at a time, so `cat` is not split further. */
+#define RD_PART (128u << 10)
 
 static uint64_t now_ns(void)
 {
