@@ -312,6 +312,16 @@ static void char_class(const char *re, size_t *i, byteset s, int *unsure)
 	}
 }
 
+/* The index just past the class that opens at re[i] ('['). */
+static size_t skip_class(const char *re, size_t i)
+{
+	byteset t = {0};
+	int unsure = 0;
+	i++;
+	char_class(re, &i, t, &unsure);
+	return i;
+}
+
 /* The index just past the ')' closing the group that opens at re[open];
  * 0 when it is not closed. */
 static size_t group_end(const char *re, size_t open)
@@ -331,10 +341,7 @@ static size_t group_end(const char *re, size_t open)
 				i += 2;
 			}
 		} else if (re[i] == '[') {
-			byteset t = {0};
-			int u = 0;
-			i++;
-			char_class(re, &i, t, &u); /* only moves past the class */
+			i = skip_class(re, i);
 		} else if (re[i] == '(') {
 			depth++;
 			i++;
@@ -535,10 +542,7 @@ static void walk_literal(const char *re, size_t b, size_t e, struct lit *l, cons
 			continue;
 		}
 		if (c == '[') {
-			byteset t = {0};
-			int u = 0;
-			i++;
-			char_class(re, &i, t, &u);
+			i = skip_class(re, i);
 			lit_add(l, SEP);
 			if (quantifier_at(re, i, &opt))
 				i = skip_quantifier(re, i);
@@ -583,11 +587,7 @@ static void walk_literal(const char *re, size_t b, size_t e, struct lit *l, cons
 					continue;
 				}
 				if (re[k] == '[') {
-					byteset t = {0};
-					int u = 0;
-					size_t kk = k + 1;
-					char_class(re, &kk, t, &u);
-					k = kk - 1;
+					k = skip_class(re, k) - 1;
 					continue;
 				}
 				if (re[k] == '(')
@@ -655,11 +655,7 @@ static int alternatives_consume(const char *re, size_t b, size_t e, const char *
 			continue;
 		}
 		if (k < e && re[k] == '[') {
-			byteset t = {0};
-			int u = 0;
-			size_t kk = k + 1;
-			char_class(re, &kk, t, &u);
-			k = kk - 1;
+			k = skip_class(re, k) - 1;
 			continue;
 		}
 		if (k < e && re[k] == '(')
@@ -735,10 +731,7 @@ int rd_regex_progress_bytes(const char *regex, const char *const *keywords, size
 			continue;
 		}
 		if (c == '[') {
-			byteset t = {0};
-			int u = 0;
-			i++;
-			char_class(regex, &i, t, &u);
+			i = skip_class(regex, i);
 			cut = SIZE_MAX;
 			continue;
 		}
