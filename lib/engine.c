@@ -596,6 +596,10 @@ int rd_engine_scan(struct rd_ruleset *rs, struct rd_scratch *sc, const uint8_t *
 		if (pos < len)
 			while (ready > 0 && sc->hits[ready - 1].pos + late >= pos)
 				ready--;
+		/* The carry is bounded (rd_kwindex_min_cap), but never let it
+		 * leave the next scan without room: that scan would end the pass. */
+		if (sc->hits_cap - (nh - ready) < rd_kwindex_min_cap(rs->kwx))
+			ready = nh;
 		for (size_t h = 0; h < ready; h++) {
 			size_t q = sc->hits[h].pos;
 			const uint32_t *rl;
