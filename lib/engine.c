@@ -254,8 +254,17 @@ static void note_partial(struct rd_scan_result *res, size_t start, uint32_t ri)
 	}
 }
 
-/* Bytes before a match start that the regex may inspect (lookbehind). */
+/* Bytes before a match start that the regex may inspect (lookbehind): at
+ * least this, more for a rule whose compiled code says so
+ * (PCRE2_INFO_MAXLOOKBEHIND, recorded when it is compiled; an AppSync rule
+ * looks 29 bytes back). */
 #define RD_LOOKBEHIND_MARGIN 16
+
+static inline size_t lookbehind_margin(const struct rd_rule *r)
+{
+	uint32_t lb = atomic_load_explicit(&r->lookbehind, memory_order_relaxed);
+	return lb > RD_LOOKBEHIND_MARGIN ? lb : RD_LOOKBEHIND_MARGIN;
+}
 
 static int eval_literal(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, const uint8_t *buf, size_t len,
 			size_t q, unsigned flags, struct rd_scan_result *res)
@@ -295,13 +304,13 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 	if (r->anchored) {
 		if (q < sc->last_end[ri])
 			return 0; /* inside an earlier match of this rule */
-		if ((flags & RD_SCAN_NO_BEFORE) && q < RD_LOOKBEHIND_MARGIN) {
-			res->need_context = 1;
-			return 0;
-		}
 		pcre2_code *code = rd_rule_code(rs, r);
 		if (!code)
 			return 0;
+		if ((flags & RD_SCAN_NO_BEFORE) && q < lookbehind_margin(r)) {
+			res->need_context = 1;
+			return 0;
+		}
 		/* A match context's offset limit is an error for code compiled
 		 * without PCRE2_USE_OFFSET_LIMIT: anchored rules run with none. */
 		int rc = rd_match(r, code, buf, len, q, opts, sc, PCRE2_UNSET);
@@ -322,7 +331,7 @@ static int eval_rule(struct rd_ruleset *rs, struct rd_scratch *sc, uint32_t ri, 
 	/* Unanchored: the match may start up to prefix_max bytes before the
 	 * keyword; starts already examined for this rule are not tried again. */
 	size_t start = q > r->prefix_max ? q - r->prefix_max : 0;
-	if ((flags & RD_SCAN_NO_BEFORE) && q < (size_t)r->prefix_max + RD_LOOKBEHIND_MARGIN) {
+	if ((flags & RD_SCAN_NO_BEFORE) && q < (size_t)r->prefix_max + lookbehind_margin(r)) {
 		res->need_context = 1;
 		return 0;
 	}

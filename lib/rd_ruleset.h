@@ -67,6 +67,7 @@ struct rd_rule {
 	_Atomic(pcre2_code *) code;
 	_Atomic(pcre2_code *) jcode;
 	_Atomic uint32_t uses;
+	_Atomic uint32_t lookbehind; /* PCRE2_INFO_MAXLOOKBEHIND, once compiled */
 	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic int reported;
 	_Atomic(struct rd_counter *) counter; /* looked up on the first match */

@@ -299,6 +299,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		atomic_init(&r->code, NULL);
 		atomic_init(&r->jcode, NULL);
 		atomic_init(&r->uses, 0);
+		atomic_init(&r->lookbehind, 0);
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
 		atomic_init(&r->counter, NULL);
@@ -620,6 +621,9 @@ pcre2_code *rd_rule_code(struct rd_ruleset *rs, struct rd_rule *r)
 		rd_rule_report_once(rs, r, RD_REPORTED_COMPILE, "rule_error", err);
 		return NULL;
 	}
+	uint32_t lb = 0;
+	if (pcre2_pattern_info(c, PCRE2_INFO_MAXLOOKBEHIND, &lb) == 0)
+		atomic_store_explicit(&r->lookbehind, lb, memory_order_relaxed);
 	if (!atomic_compare_exchange_strong_explicit(&r->code, &expected, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
 		code_free(c); /* another thread compiled it first */
@@ -745,6 +749,9 @@ int rd_ruleset_compile_all(struct rd_ruleset *rs, char *err, size_t errsize)
 					 d->id, msg);
 				return prc;
 			}
+			uint32_t lb = 0;
+			if (pcre2_pattern_info(c, PCRE2_INFO_MAXLOOKBEHIND, &lb) == 0)
+				atomic_store_explicit(&r->lookbehind, lb, memory_order_relaxed);
 			pcre2_code *expected = NULL;
 			if (!atomic_compare_exchange_strong(&r->code, &expected, c))
 				code_free(c);
