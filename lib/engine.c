@@ -431,6 +431,8 @@ static void tail_search(struct rd_ruleset *rs, struct rd_scratch *sc, const uint
 {
 	uint32_t ri = rs->tail_rules[t];
 	struct rd_rule *r = &rs->rules[ri];
+	if (sc->stamp[ri] == sc->gen && sc->flags[ri])
+		return; /* hit a match limit in this buffer */
 	pcre2_code *code = rd_rule_code(rs, r);
 	if (!code)
 		return;
@@ -477,21 +479,20 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 	size_t nlb = 0;
 	uint64_t alive = 0;
 	for (size_t t = 0; t < ntail; t++) {
-		uint32_t ri = rs->tail_rules[t];
-		struct rd_rule *r = &rs->rules[ri];
-		if (r->disabled || (sc->stamp[ri] == sc->gen && sc->flags[ri]))
-			continue; /* (an id overridden by a later rule is disabled after the list is built) */
-		size_t lb = len - kwtail > r->prefix_max ? len - kwtail - r->prefix_max : 0;
+		const struct rd_tail *tl = &rs->tail[t];
+		if (tl->disabled)
+			continue;
+		size_t lb = len - kwtail > tl->prefix_max ? len - kwtail - tl->prefix_max : 0;
 		if (lb < seen)
 			lb = seen;
-		if (r->single_line && lb < line_start)
+		if (tl->single_line && lb < line_start)
 			lb = line_start;
 		if (lb >= len)
 			continue;
 		if (t >= RD_TAIL_FAST) {
 			/* beyond the combined pass: the run of consumable bytes only */
 			size_t run = len;
-			while (run > lb && ((rs->tail[t].bytes[buf[run - 1] >> 6] >> (buf[run - 1] & 63)) & 1))
+			while (run > lb && ((rs->tail_bytes[t][buf[run - 1] >> 6] >> (buf[run - 1] & 63)) & 1))
 				run--;
 			if (run < len)
 				tail_search(rs, sc, buf, len, t, run, res);

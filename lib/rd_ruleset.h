@@ -76,8 +76,11 @@ struct rd_rule {
 /* What bounds the search for a tail rule's match in progress (engine.c,
  * scan_in_progress): byte sets, bit b of word b >> 6. */
 struct rd_tail {
-	uint64_t bytes[4];         /* bytes a match in progress can consume (rd_regex_progress_bytes) */
-	_Atomic int first_known;   /* tail_start holds this rule's first bytes */
+	/* copies of the rule's fields: the search after every write reads 8
+	 * bytes per tail rule instead of a rule each (a cache line apiece) */
+	uint32_t prefix_max;
+	uint8_t single_line, disabled;
+	_Atomic uint8_t first_known; /* tail_start holds this rule's first bytes */
 };
 
 /* The first RD_TAIL_FAST tail rules are searched together, one pass
@@ -114,6 +117,7 @@ struct rd_ruleset {
 	size_t ntail;
 	size_t ntail_multiline; /* tail_rules[0..ntail_multiline) can match a newline */
 	struct rd_tail *tail;   /* per tail rule (same order) */
+	uint64_t (*tail_bytes)[4]; /* per tail rule: bytes a match in progress can consume (rd_regex_progress_bytes) */
 	uint64_t *tail_consume;            /* [256] */
 	_Atomic uint64_t *tail_start;      /* [256] */
 	/* The other windowed rules have leads ("https://", "-----BEGIN"); an

@@ -309,9 +309,10 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
 	rs->tail = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(*rs->tail));
+	rs->tail_bytes = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(*rs->tail_bytes));
 	rs->tail_consume = rd_arena_alloc(&rs->arena, 256 * sizeof(uint64_t));
 	rs->tail_start = rd_arena_alloc(&rs->arena, 256 * sizeof(uint64_t));
-	if (!rs->tail_rules || !rs->tail || !rs->tail_consume || !rs->tail_start)
+	if (!rs->tail_rules || !rs->tail || !rs->tail_bytes || !rs->tail_consume || !rs->tail_start)
 		goto fail;
 	memset(rs->tail_consume, 0, 256 * sizeof(uint64_t));
 	for (unsigned b = 0; b < 256; b++)
@@ -325,7 +326,11 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 				continue;
 			size_t t = rs->ntail;
 			struct rd_tail *tl = &rs->tail[t];
-			(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, tl->bytes);
+			uint64_t *bytes = rs->tail_bytes[t];
+			(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, bytes);
+			tl->prefix_max = r->prefix_max;
+			tl->single_line = r->single_line;
+			tl->disabled = 0; /* set below, after ids are resolved */
 			const uint64_t *known = NULL;
 			for (size_t k = 0; i < in->nbase && k < in->nbase_first && !known; k++)
 				if (in->base_first[k].rule == i)
@@ -333,7 +338,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			atomic_init(&tl->first_known, known != NULL);
 			for (unsigned b = 0; t < RD_TAIL_FAST && b < 256; b++) {
 				uint64_t bit = 1ull << t;
-				if ((tl->bytes[b >> 6] >> (b & 63)) & 1)
+				if ((bytes[b >> 6] >> (b & 63)) & 1)
 					rs->tail_consume[b] |= bit;
 				if (!known || ((known[b >> 6] >> (b & 63)) & 1))
 					atomic_store_explicit(&rs->tail_start[b],
@@ -376,6 +381,8 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		ids[s].id = id;
 		ids[s].index = i;
 	}
+	for (size_t t = 0; t < rs->ntail; t++)
+		rs->tail[t].disabled = rs->rules[rs->tail_rules[t]].disabled;
 
 	rc = RD_KW_INCOMPATIBLE;
 	rs->kwx = &rs->kw;
