@@ -38,31 +38,9 @@
 
 #define RD_EXPORT __attribute__((visibility("default")))
 
-/* glibc exports these without declaring them in its headers. */
-int _IO_putc(int c, FILE *f);
-int __underflow(FILE *f);
-wint_t __woverflow(FILE *f, wint_t c);
-int __isoc99_scanf(const char *fmt, ...);
-int __isoc99_fscanf(FILE *f, const char *fmt, ...);
-int __isoc99_vscanf(const char *fmt, va_list ap);
-int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);
-int __printf_chk(int flag, const char *fmt, ...);
-int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
-int __vprintf_chk(int flag, const char *fmt, va_list ap);
-int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
-int __dprintf_chk(int fd, int flag, const char *fmt, ...);
-int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
-int __wprintf_chk(int flag, const wchar_t *fmt, ...);
-int __fwprintf_chk(FILE *f, int flag, const wchar_t *fmt, ...);
-int __vwprintf_chk(int flag, const wchar_t *fmt, va_list ap);
-int __vfwprintf_chk(FILE *f, int flag, const wchar_t *fmt, va_list ap);
+#include "glibc_undeclared.h"
+/* and two that only the library calls */
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
-ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
-char *__fgets_chk(char *s, size_t size, int n, FILE *f);
-char *__fgets_unlocked_chk(char *s, size_t size, int n, FILE *f);
-size_t __fread_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
-size_t __fread_unlocked_chk(void *p, size_t avail, size_t size, size_t n, FILE *f);
-wchar_t *__fgetws_chk(wchar_t *s, size_t size, int n, FILE *f);
 int __vswprintf_chk(wchar_t *s, size_t maxlen, int flag, size_t slen, const wchar_t *fmt, va_list ap);
 
 /* ---- real symbols (real.c), one field per entry of hooks.def ---- */

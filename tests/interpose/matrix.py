@@ -813,6 +813,15 @@ def masked_text(ctx, text):
     return ctx.oracle(text.text.encode())
 
 
+def sequences(recs):
+    """{writer: [record numbers in output order]} of records whose header
+    captured (writer, number)."""
+    seen = {}
+    for m in recs:
+        seen.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+    return seen
+
+
 def parse_records(data, head_re, body_for):
     """Splits data into records: each starts with head_re and continues with
     exactly body_for(match) bytes.  Returns (records, error)."""
@@ -849,9 +858,7 @@ def group_threads(ctx, rep):
         if err:
             rep.fail(name, err)
             return
-        seen = {}
-        for m in recs:
-            seen.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+        seen = sequences(recs)
         ok = sorted(seen) == list(range(nt)) and all(v == list(range(nrec)) for v in seen.values())
         rep.check(name, ok and res.err == b'', 'records missing, doubled or out of order: %s'
                   % {k: (len(v), v[:5]) for k, v in seen.items()})
@@ -1007,9 +1014,7 @@ def group_atomic(ctx, rep):
         if err:
             rep.fail(name, err)
             return
-        seen = {}
-        for m in recs:
-            seen.setdefault(int(m.group(1)), []).append(int(m.group(2)))
+        seen = sequences(recs)
         rep.check(name, all(seen.get(c) == list(range(nrec)) for c in range(nproc)),
                   'records missing or out of order: %s' % {k: len(v) for k, v in seen.items()})
 
