@@ -262,9 +262,25 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	in.report = report_rule_event;
 	in.report_arg = cx;
 	int rc = 0;
-	size_t cap = builtin ? rd_builtin_nrules : 0, gcap = builtin ? rd_builtin_nglobal : 0;
-	struct rd_rule_defs *loaded[17] = {0};
+	size_t cap = 0, gcap = 0;
+	struct rd_rule_defs *loaded[RD_OWNED_MAX] = {0};
 	size_t nloaded = 0;
+	/* The built-in rules first: the prebuilt keyword index refers to them
+	 * by position. */
+	if (builtin) {
+		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		if (!d) {
+			rc = REDACT_ERROR_NOMEM;
+			goto fail;
+		}
+		rd_rule_defs_init(d);
+		loaded[nloaded++] = d;
+		rc = rd_builtin_defs(d);
+		if (rc)
+			goto fail;
+		cap += d->nrules;
+		gcap += d->nglobal;
+	}
 	for (size_t i = 0; i < sl->n; i++) {
 		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
 		if (!d) {
@@ -313,22 +329,20 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		goto fail;
 	}
 	size_t n = 0, g = 0;
+	const struct rd_kwindex *base_leads[RD_LEAD_GROUPS] = {NULL};
 	if (builtin) {
 		/* The prebuilt index leaves out the opt-in rules (redact-rulec):
 		 * usable unless one of them is enabled. */
 		int base_usable = 1;
-		for (size_t i = 0; i < rd_builtin_nrules; i++) {
-			disabled[n] = !rule_enabled(&cx->cfg, &rd_builtin_rules[i]);
-			if (!disabled[n] && (rd_builtin_rules[i].flags & RD_RULE_OPT_IN))
+		for (size_t i = 0; i < loaded[0]->nrules; i++)
+			if ((loaded[0]->rules[i].flags & RD_RULE_OPT_IN) && rule_enabled(&cx->cfg, &loaded[0]->rules[i]))
 				base_usable = 0;
-			rules[n++] = &rd_builtin_rules[i];
-		}
-		for (size_t i = 0; i < rd_builtin_nglobal; i++)
-			globals[g++] = &rd_builtin_global[i];
-		in.base = base_usable ? rd_builtin_kwindex : NULL;
-		in.nbase = base_usable ? rd_builtin_nrules : 0;
-		in.base_leads = rd_builtin_leadix;
-		in.base_leads_known = base_usable && rd_builtin_leadix_known;
+		for (int lg = 0; lg < RD_LEAD_GROUPS; lg++)
+			base_leads[lg] = rd_builtin_index(1 + lg);
+		in.base = base_usable ? rd_builtin_index(0) : NULL;
+		in.nbase = in.base ? rd_builtin_nrules : 0;
+		in.base_leads = base_leads;
+		in.base_leads_known = in.base && rd_builtin_leadix_known;
 		in.base_first = rd_builtin_first;
 		in.nbase_first = rd_builtin_nfirst;
 	}

@@ -163,13 +163,26 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	if (!tmp)
 		return REDACT_ERROR_NOMEM;
 	int rc = REDACT_ERROR_NOMEM;
+	const char **kw = NULL; /* keyword k's text, while building */
+	/* All keywords, lower-cased, in one block: kwoff[] are offsets into it. */
+	size_t textlen = 0;
+	for (size_t r = 0; r < nrules; r++)
+		for (size_t k = 0; k < rules[r].nkeywords; k++)
+			textlen += strlen(rules[r].keywords[k]) + 1;
+	char *text = rd_arena_alloc(a, textlen + 1);
+	uint64_t *bitmap = rd_arena_alloc(a, RD_KW_FILTER_WORDS * sizeof(uint64_t));
+	uint64_t *wide = rd_arena_alloc(a, RD_KW_WIDE_WORDS * sizeof(uint64_t));
+	if (!text || !bitmap || !wide)
+		goto out;
+	ix->kwtext = text;
+	ix->bitmap = bitmap;
+	ix->wide = wide;
 	size_t n = 0;
 	for (size_t r = 0; r < nrules; r++) {
 		for (size_t k = 0; k < rules[r].nkeywords; k++) {
 			size_t l = strlen(rules[r].keywords[k]);
-			char *s = rd_arena_alloc(a, l + 1);
-			if (!s)
-				goto out;
+			char *s = text;
+			text += l + 1;
 			for (size_t i = 0; i < l; i++)
 				s[i] = (char)rd_lower[(uint8_t)rules[r].keywords[k][i]];
 			s[l] = 0;
@@ -187,14 +200,15 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower))
 			nkw++;
 	ix->nkw = nkw;
-	const char **kw = rd_arena_alloc(a, (nkw + 1) * sizeof(char *));
+	kw = rd_mem_calloc((nkw + 1) * sizeof(char *));
+	uint32_t *kwoff = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
 	uint32_t *kwlen = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
 	uint32_t *first = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
 	uint32_t *count = rd_arena_alloc(a, (nkw + 1) * sizeof(uint32_t));
 	uint32_t *kwr = rd_arena_alloc(a, (n + 1) * sizeof(uint32_t));
-	if (!kw || !kwlen || !first || !count || !kwr)
+	if (!kw || !kwoff || !kwlen || !first || !count || !kwr)
 		goto out;
-	ix->kw = kw;
+	ix->kwoff = kwoff;
 	ix->kwlen = kwlen;
 	ix->kw_rule_first = first;
 	ix->kw_rule_count = count;
@@ -205,6 +219,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		if (i == 0 || strcmp(tmp[i].lower, tmp[i - 1].lower)) {
 			k++;
 			kw[k] = tmp[i].lower;
+			kwoff[k] = (uint32_t)(tmp[i].lower - ix->kwtext);
 			kwlen[k] = tmp[i].len;
 			first[k] = (uint32_t)nrl;
 			if (tmp[i].len < ix->minlen)
@@ -228,7 +243,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		ix->kw_offset = (uint32_t)(base->kw_offset + base->nkw);
 		ix->gram = base->gram;
 		ix->stride = base->stride;
-		memcpy(ix->bitmap, base->bitmap, sizeof(ix->bitmap));
+		memcpy(bitmap, base->bitmap, RD_KW_FILTER_WORDS * sizeof(uint64_t));
 		memcpy(ix->kwchar, base->kwchar, sizeof(ix->kwchar));
 		if (!nkw || base->minlen < ix->minlen)
 			ix->minlen = base->minlen;
@@ -271,7 +286,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	ix->wide_on = ix->gram >= 3;
 	if (base) {
 		ix->wide_on = ix->wide_on && base->wide_on;
-		memcpy(ix->wide, base->wide, sizeof(ix->wide));
+		memcpy(wide, base->wide, RD_KW_WIDE_WORDS * sizeof(uint64_t));
 	}
 	for (size_t i = 0; i < ntr && ix->wide_on; i++) {
 		const char *k = kw[tr[i].kw];
@@ -281,12 +296,12 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 			for (int b = 0; b < 4; b++) /* bytes off+G-3 .. off+G */
 				w4[b] = (uint8_t)k[off + (uint32_t)ix->gram - 3 + (uint32_t)b] | 0x20;
 			uint32_t h = wide_hash_next(load32(w4));
-			ix->wide[h >> 6] |= 1ull << (h & 63);
+			wide[h >> 6] |= 1ull << (h & 63);
 		} else if (off >= 1) {
 			for (int b = 0; b < 4; b++) /* bytes off-1 .. off+2 */
 				w4[b] = (uint8_t)k[off - 1 + (uint32_t)b] | 0x20;
 			uint32_t h = wide_hash_before(load32(w4));
-			ix->wide[h >> 6] |= 1ull << (h & 63);
+			wide[h >> 6] |= 1ull << (h & 63);
 		} else {
 			ix->wide_on = 0; /* a keyword no longer than the gram */
 		}
@@ -324,7 +339,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 		while (j < ntr && tr[j].gram == tr[i].gram)
 			j++;
 		uint32_t h = gram_hash(tr[i].gram);
-		ix->bitmap[h >> 6] |= 1ull << (h & 63);
+		bitmap[h >> 6] |= 1ull << (h & 63);
 		uint32_t s = h & ix->slot_mask;
 		while (slots[s].count)
 			s = (s + 1) & ix->slot_mask;
@@ -410,6 +425,7 @@ int rd_kwindex_build(struct rd_kwindex *ix, rd_arena *a, const struct rd_kw_sour
 	rd_mem_free(pre);
 	rc = 0;
 out:
+	rd_mem_free(kw);
 	rd_mem_free(tmp); /* the lower-cased copies live in the arena */
 	return rc;
 }
@@ -432,7 +448,7 @@ static inline size_t confirm_in(const struct rd_kwindex *t, uint32_t id_offset, 
 				uint32_t kl = t->kwlen[en->kw];
 				if (q + kl > len)
 					continue;
-				const char *kw = t->kw[en->kw];
+				const char *kw = t->kwtext + t->kwoff[en->kw];
 				uint32_t i = 0;
 				while (i < kl && rd_lower[buf[q + i]] == (uint8_t)kw[i])
 					i++;

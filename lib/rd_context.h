@@ -149,19 +149,48 @@ size_t rd_render_size(const struct rd_ruleset *rs, int mode, int style, const st
 size_t rd_render(const struct rd_ruleset *rs, int mode, int style, const uint8_t *buf, size_t from, size_t to,
 		 const struct rd_span *spans, size_t n, uint8_t *out);
 
-/* ---- built-in rules (generated: builtin_rules.c) ---- */
-extern const struct rd_rule_def rd_builtin_rules[];
+/* ---- built-in rules (generated: builtin_rules.c, read by builtin.c) ---- */
+/* The generated tables hold no pointer: strings are offsets into
+ * rd_builtin_text, string lists are runs of rd_builtin_lists (offsets into
+ * the text).  A pointer in static data of a shared object is a relocation,
+ * and the dynamic loader writes every relocated page at load time: with
+ * ~470 rules that was ~30 copy-on-write page faults (~0.3 ms here) in every
+ * process, printing or not.  The rules become rd_rule_defs on a first
+ * write (rd_builtin_defs). */
+#define RD_BUILTIN_NONE UINT32_MAX /* a string or list that is not there */
+struct rd_builtin_allow {
+	uint32_t description;
+	int32_t target, condition_and;
+	uint32_t regexes, nregexes;     /* run of rd_builtin_lists */
+	uint32_t stopwords, nstopwords; /* run of rd_builtin_lists */
+};
+struct rd_builtin_rule {
+	uint32_t id, description, family, regex, file; /* offsets into rd_builtin_text */
+	uint32_t keywords, nkeywords;                  /* run of rd_builtin_lists */
+	uint32_t leads, nleads;                        /* run of rd_builtin_lists */
+	uint32_t allowlists, nallowlists;              /* run of rd_builtin_allows */
+	int32_t secret_group, prefix_max, line;
+	uint32_t flags;
+	double entropy;
+};
+extern const char rd_builtin_text[];
+extern const uint32_t rd_builtin_lists[];
+extern const struct rd_builtin_allow rd_builtin_allows[]; /* the global ones first */
+extern const struct rd_builtin_rule rd_builtin_rules[];
 extern const size_t rd_builtin_nrules;
-extern const struct rd_allowlist_def rd_builtin_global[];
 extern const size_t rd_builtin_nglobal;
-/* The keyword index of rd_builtin_rules, prebuilt (NULL: build at run time). */
-extern const struct rd_kwindex *const rd_builtin_kwindex;
-/* Their lead indexes (rd_ruleset_leads, opt-in rules left out; NULL: no
- * leads in the group) when rd_builtin_leadix_known, and the first bytes of
- * their tail rules: used when the set is exactly the built-in rules. */
-extern const struct rd_kwindex *const rd_builtin_leadix[RD_LEAD_GROUPS];
+/* The prebuilt keyword index of the built-in rules (which = 0), and their
+ * lead indexes (which = 1 + group, rd_ruleset_leads, opt-in rules left out),
+ * filled in on first call from read-only tables; NULL: none (build at run
+ * time, or no leads in the group).  The lead indexes and the first bytes of
+ * the tail rules are used when the set is exactly the built-in rules and
+ * rd_builtin_leadix_known. */
+const struct rd_kwindex *rd_builtin_index(int which);
 extern const int rd_builtin_leadix_known;
 extern const struct rd_first_bytes rd_builtin_first[];
 extern const size_t rd_builtin_nfirst;
+/* Appends the built-in rules and global allowlists to d (builtin.c).
+ * Returns 0 or REDACT_ERROR_NOMEM. */
+int rd_builtin_defs(struct rd_rule_defs *d);
 
 #endif

@@ -46,7 +46,12 @@ struct rd_kw_slot {
 struct rd_kwindex {
 	int gram, stride;
 	uint32_t gmask, fold;
-	uint64_t bitmap[RD_KW_FILTER_WORDS]; /* with a base: the union of both filters */
+	/* The filter tables live outside the struct (RD_KW_FILTER_WORDS and
+	 * RD_KW_WIDE_WORDS words): the prebuilt index of the built-in rules is
+	 * then read-only data with no pointer in it, which the dynamic loader
+	 * does not relocate, and its struct is filled in on first use
+	 * (rd_builtin_index). */
+	const uint64_t *bitmap; /* with a base: the union of both filters */
 	/* The second stage: a filter hit at p is confirmed only if one of two
 	 * 4-byte windows one byte wider than the gram is a keyword's: the one
 	 * that adds the next byte (bytes p+G-3 .. p+G) or the one that adds the
@@ -55,7 +60,7 @@ struct rd_kwindex {
 	 * ~96 table look-ups per 4 KiB, mostly for common 3-grams such as
 	 * "oke" of "token", into ~15.  Off (wide_on = 0) for 2-byte grams and
 	 * when a keyword is no longer than the gram. */
-	uint64_t wide[RD_KW_WIDE_WORDS];
+	const uint64_t *wide;
 	int wide_on;
 	/* An index may extend a prebuilt one (the built-in rules, generated at
 	 * build time): it then holds only its own keywords, numbered after the
@@ -67,9 +72,11 @@ struct rd_kwindex {
 	uint32_t max_bucket; /* most entries of one slot: hits one check can add */
 	uint32_t max_offset; /* largest gram offset in a keyword (with a base: both) */
 	const struct rd_kw_entry *entries;
-	/* own keywords, lower-cased */
+	/* own keywords, lower-cased: keyword k is the NUL-terminated string at
+	 * kwtext + kwoff[k] */
 	size_t nkw;
-	const char *const *kw;
+	const char *kwtext;
+	const uint32_t *kwoff;
 	const uint32_t *kwlen;
 	/* keyword -> rules (absolute rule indexes) */
 	const uint32_t *kw_rule_first, *kw_rule_count, *kw_rules;
@@ -124,7 +131,7 @@ static inline void rd_kw_rules(const struct rd_kwindex *ix, uint32_t kw, const u
 static inline const char *rd_kw_text(const struct rd_kwindex *ix, uint32_t kw)
 {
 	const struct rd_kwindex *o = rd_kw_owner(ix, &kw);
-	return o->kw[kw];
+	return o->kwtext + o->kwoff[kw];
 }
 
 /* Scans check positions from *pos (first call: the start of the region of

@@ -93,9 +93,13 @@ struct rd_tail {
 
 typedef void (*rd_report_fn)(void *arg, const char *rule_id, const char *event, const char *detail);
 
+/* Rule definitions a set owns: up to 16 rule sources, the built-in rules and
+ * the literal rules of secret environment variables. */
+#define RD_OWNED_MAX 18
+
 struct rd_ruleset {
 	rd_arena arena;
-	struct rd_rule_defs *owned[17];
+	struct rd_rule_defs *owned[RD_OWNED_MAX];
 	size_t nowned;
 	size_t nrules;
 	struct rd_rule *rules;
@@ -167,7 +171,7 @@ struct rd_ruleset_input {
 	size_t nbase_first;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
-	struct rd_rule_defs *owned[17]; /* definitions the set takes ownership of */
+	struct rd_rule_defs *owned[RD_OWNED_MAX]; /* definitions the set takes ownership of */
 	size_t nowned;
 	struct rd_counters *counters;
 	uint32_t match_limit;

@@ -37,43 +37,117 @@ static void cstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void str_array(FILE *f, const char *name, const char *const *v, size_t n)
+/* ---- the string table: every string once, NUL-separated ---- */
+
+static struct {
+	char *text;
+	size_t len, cap;
+	struct strslot {
+		uint32_t off;
+		int used;
+	} *slots;
+	size_t nslots;
+} st;
+
+static uint64_t fnv(const char *s)
 {
-	if (!n)
-		return;
-	fprintf(f, "static const char *const %s[] = {", name);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputs(", ", f);
-		cstr(f, v[i]);
-	}
-	fputs("};\n", f);
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
 }
 
-static void allowlists(FILE *f, const char *prefix, const struct rd_allowlist_def *a, size_t n, int exported)
+/* Offset of s in the table (added if new); RD_BUILTIN_NONE for NULL. */
+static uint32_t str_ref(const char *s)
 {
-	char name[64];
-	for (size_t i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "%s_%zu_re", prefix, i);
-		str_array(f, name, a[i].regexes, a[i].nregexes);
-		snprintf(name, sizeof(name), "%s_%zu_sw", prefix, i);
-		str_array(f, name, a[i].stopwords, a[i].nstopwords);
+	if (!s)
+		return RD_BUILTIN_NONE;
+	if (!st.nslots) {
+		st.nslots = 1u << 16;
+		st.slots = calloc(st.nslots, sizeof(*st.slots));
 	}
-	fprintf(f, "%sconst struct rd_allowlist_def %s[] = {\n", exported ? "" : "static ", prefix);
-	for (size_t i = 0; i < n; i++) {
-		fputs("\t{", f);
-		cstr(f, a[i].description);
-		fprintf(f, ", %d, %d, ", a[i].target, a[i].condition_and);
-		if (a[i].nregexes)
-			fprintf(f, "%s_%zu_re, %zu, ", prefix, i, a[i].nregexes);
-		else
-			fputs("NULL, 0, ", f);
-		if (a[i].nstopwords)
-			fprintf(f, "%s_%zu_sw, %zu},\n", prefix, i, a[i].nstopwords);
-		else
-			fputs("NULL, 0},\n", f);
+	size_t i = fnv(s) & (st.nslots - 1);
+	for (; st.slots[i].used; i = (i + 1) & (st.nslots - 1))
+		if (!strcmp(st.text + st.slots[i].off, s))
+			return st.slots[i].off;
+	size_t l = strlen(s) + 1;
+	while (st.len + l > st.cap) {
+		st.cap = st.cap ? st.cap * 2 : 1 << 16;
+		st.text = realloc(st.text, st.cap);
 	}
-	fputs("};\n", f);
+	memcpy(st.text + st.len, s, l);
+	st.slots[i] = (struct strslot){(uint32_t)st.len, 1};
+	st.len += l;
+	if (st.len >= 0xffff0000u || st.len > st.nslots * 4) {
+		fprintf(stderr, "redact-rulec: string table too large\n");
+		exit(1);
+	}
+	return (uint32_t)(st.len - l);
+}
+
+/* ---- string lists: runs of offsets ---- */
+
+static struct {
+	uint32_t *v;
+	size_t n, cap;
+} lists;
+
+/* Index of the first of n offsets appended for v[0..n). */
+static uint32_t list_ref(const char *const *v, size_t n)
+{
+	uint32_t first = (uint32_t)lists.n;
+	for (size_t i = 0; i < n; i++) {
+		if (lists.n == lists.cap) {
+			lists.cap = lists.cap ? lists.cap * 2 : 4096;
+			lists.v = realloc(lists.v, lists.cap * sizeof(*lists.v));
+		}
+		lists.v[lists.n++] = str_ref(v[i]);
+	}
+	return first;
+}
+
+/* ---- allowlists: rd_builtin_allows, the global ones first ---- */
+
+static struct {
+	struct rd_builtin_allow *v;
+	size_t n, cap;
+} allows;
+
+static uint32_t allow_ref(const struct rd_allowlist_def *a, size_t n)
+{
+	uint32_t first = (uint32_t)allows.n;
+	for (size_t i = 0; i < n; i++) {
+		if (allows.n == allows.cap) {
+			allows.cap = allows.cap ? allows.cap * 2 : 256;
+			allows.v = realloc(allows.v, allows.cap * sizeof(*allows.v));
+		}
+		allows.v[allows.n++] = (struct rd_builtin_allow){
+			.description = str_ref(a[i].description),
+			.target = a[i].target,
+			.condition_and = a[i].condition_and,
+			.regexes = list_ref(a[i].regexes, a[i].nregexes),
+			.nregexes = (uint32_t)a[i].nregexes,
+			.stopwords = list_ref(a[i].stopwords, a[i].nstopwords),
+			.nstopwords = (uint32_t)a[i].nstopwords,
+		};
+	}
+	return first;
+}
+
+/* A char array of NUL-separated strings, as string literals one per line. */
+static void emit_text(FILE *f, const char *decl, const char *text, size_t len)
+{
+	fprintf(f, "%s[%zu] =", decl, len + 1);
+	if (!len)
+		fputs(" \"\"", f);
+	for (size_t i = 0; i < len;) {
+		size_t l = strlen(text + i);
+		fputs("\n\t", f);
+		cstr(f, text + i);
+		fputs("\"\\000\"", f); /* the separator (octal: never joins a digit) */
+		i += l + 1;
+	}
+	fputs(";\n", f);
 }
 
 /* Separator before element i of an array printed `per` to a line. */
@@ -82,7 +156,8 @@ static const char *sep(size_t i, size_t per)
 	return i == 0 ? "\n\t" : i % per ? ", " : ",\n\t";
 }
 
-/* A keyword index as static tables named P_*, the index itself P_index. */
+/* A keyword index as read-only tables named P_*, and fill_P(), which points
+ * a struct rd_kwindex at them (no pointer in static data: rd_context.h). */
 static void emit_kwindex(FILE *f, const struct rd_kwindex *ix, const char *p)
 {
 	size_t nslots = (size_t)ix->slot_mask + 1, nentries = 0, nrl = 0, npre = (size_t)ix->prefix_mask + 1;
@@ -99,12 +174,22 @@ static void emit_kwindex(FILE *f, const struct rd_kwindex *ix, const char *p)
 	fprintf(f, "};\nstatic const struct rd_kw_entry %s_entries[%zu] = {", p, nentries + 1);
 	for (size_t e = 0; e < nentries; e++)
 		fprintf(f, "%s{%uu, %uu}", sep(e, 6), ix->entries[e].kw, ix->entries[e].offset);
-	fprintf(f, "%s{0, 0}};\nstatic const char *const %s_text[] = {", sep(nentries, 6), p);
-	for (size_t k = 0; k < ix->nkw; k++) {
-		fputs(sep(k, 6), f);
-		cstr(f, ix->kw[k]);
+	fprintf(f, "%s{0, 0}};\n", sep(nentries, 6));
+	/* the keywords, packed again (the run-time text may hold duplicates) */
+	size_t textlen = 0;
+	for (size_t k = 0; k < ix->nkw; k++)
+		textlen += ix->kwlen[k] + 1;
+	char *text = malloc(textlen + 1);
+	uint32_t *off = malloc((ix->nkw + 1) * sizeof(*off));
+	for (size_t k = 0, o = 0; k < ix->nkw; k++) {
+		off[k] = (uint32_t)o;
+		memcpy(text + o, ix->kwtext + ix->kwoff[k], ix->kwlen[k] + 1);
+		o += ix->kwlen[k] + 1;
 	}
-	fprintf(f, "%sNULL};\n", sep(ix->nkw, 6));
+	char decl[64];
+	snprintf(decl, sizeof(decl), "static const char %s_text", p);
+	emit_text(f, decl, text, textlen);
+	free(text);
 #define U32_ARRAY(name, arr, n)                                                             \
 	do {                                                                                \
 		fprintf(f, "static const uint32_t %s_%s[] = {", p, name);                         \
@@ -112,33 +197,43 @@ static void emit_kwindex(FILE *f, const struct rd_kwindex *ix, const char *p)
 			fprintf(f, "%s%uu", sep(i_, 12), (arr)[i_]);                         \
 		fprintf(f, "%s0};\n", sep((n), 12));                                          \
 	} while (0)
+#define U64_ARRAY(name, arr, n)                                                             \
+	do {                                                                                \
+		fprintf(f, "static const uint64_t %s_%s[%zu] = {", p, name, (size_t)(n));        \
+		for (size_t i_ = 0; i_ < (n); i_++)                                         \
+			fprintf(f, "%s0x%llxull", sep(i_, 6), (unsigned long long)(arr)[i_]); \
+		fputs("};\n", f);                                                           \
+	} while (0)
+	U32_ARRAY("off", off, ix->nkw);
+	free(off);
 	U32_ARRAY("len", ix->kwlen, ix->nkw);
 	U32_ARRAY("first", ix->kw_rule_first, ix->nkw);
 	U32_ARRAY("count", ix->kw_rule_count, ix->nkw);
 	U32_ARRAY("rules", ix->kw_rules, nrl);
-	fprintf(f, "static const uint64_t %s_prefixes[%zu] = {", p, npre);
-	for (size_t i = 0; i < npre; i++)
-		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix->prefixes[i]);
-	fprintf(f, "};\nstatic const struct rd_kwindex %s_index = {\n", p);
-	fprintf(f, "\t.gram = %d, .stride = %d, .gmask = 0x%xu, .fold = 0x%xu,\n\t.bitmap = {", ix->gram, ix->stride,
-		ix->gmask, ix->fold);
-	for (size_t i = 0; i < RD_KW_FILTER_WORDS; i++)
-		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix->bitmap[i]);
-	fprintf(f, "},\n\t.wide_on = %d, .wide = {", ix->wide_on);
-	for (size_t i = 0; i < RD_KW_WIDE_WORDS; i++)
-		fprintf(f, "%s0x%llxull", sep(i, 6), (unsigned long long)ix->wide[i]);
-	fprintf(f, "},\n\t.base = NULL, .kw_offset = 0, .slots = %s_slots, .slot_mask = %uu, .max_bucket = %uu, .max_offset = %uu,\n",
-		p, ix->slot_mask, ix->max_bucket, ix->max_offset);
-	fprintf(f, "\t.entries = %s_entries, .nkw = %zu, .kw = %s_text, .kwlen = %s_len, .kw_rule_first = %s_first,\n",
-		p, ix->nkw, p, p, p);
-	fprintf(f, "\t.kw_rule_count = %s_count, .kw_rules = %s_rules, .minlen = %zu, .maxlen = %zu,\n", p, p,
-		ix->minlen, ix->maxlen);
-	fprintf(f, "\t.prefixes = %s_prefixes, .prefix_mask = %uu,\n\t.kwchar = {", p, ix->prefix_mask);
+	U64_ARRAY("prefixes", ix->prefixes, npre);
+	U64_ARRAY("bitmap", ix->bitmap, RD_KW_FILTER_WORDS);
+	U64_ARRAY("wide", ix->wide, RD_KW_WIDE_WORDS);
+	fprintf(f, "static const uint8_t %s_kwchar[256] = {", p);
 	for (size_t i = 0; i < 256; i++)
 		fprintf(f, "%s%u", sep(i, 32), ix->kwchar[i]);
-	fputs("},\n};\n", f);
+	fputs("};\n", f);
+	/* field by field: an initialiser with addresses could be emitted as a
+	 * relocated template */
+	fprintf(f, "static void fill_%s(struct rd_kwindex *ix)\n{\n", p);
+	fprintf(f, "\tix->gram = %d;\n\tix->stride = %d;\n\tix->gmask = 0x%xu;\n\tix->fold = 0x%xu;\n", ix->gram,
+		ix->stride, ix->gmask, ix->fold);
+	fprintf(f, "\tix->bitmap = %s_bitmap;\n\tix->wide = %s_wide;\n\tix->wide_on = %d;\n", p, p, ix->wide_on);
+	fprintf(f, "\tix->slots = %s_slots;\n\tix->slot_mask = %uu;\n\tix->max_bucket = %uu;\n\tix->max_offset = %uu;\n",
+		p, ix->slot_mask, ix->max_bucket, ix->max_offset);
+	fprintf(f, "\tix->entries = %s_entries;\n\tix->nkw = %zu;\n\tix->kwtext = %s_text;\n\tix->kwoff = %s_off;\n", p,
+		ix->nkw, p, p);
+	fprintf(f, "\tix->kwlen = %s_len;\n\tix->kw_rule_first = %s_first;\n\tix->kw_rule_count = %s_count;\n", p, p,
+		p);
+	fprintf(f, "\tix->kw_rules = %s_rules;\n\tix->minlen = %zu;\n\tix->maxlen = %zu;\n", p, ix->minlen,
+		ix->maxlen);
+	fprintf(f, "\tix->prefixes = %s_prefixes;\n\tix->prefix_mask = %uu;\n", p, ix->prefix_mask);
+	fprintf(f, "\tmemcpy(ix->kwchar, %s_kwchar, sizeof(ix->kwchar));\n}\n", p);
 }
-
 
 /* The keyword index of all built-in rules, as static tables. */
 static int emit_index(FILE *f, struct rd_rule_defs *d)
@@ -169,7 +264,6 @@ static int emit_index(FILE *f, struct rd_rule_defs *d)
 		return rc;
 	fputs("\n/* The keyword index of the rules above (lib/keyword_index.c). */\n", f);
 	emit_kwindex(f, &ix, "kw");
-	fputs("const struct rd_kwindex *const rd_builtin_kwindex = &kw_index;\n", f);
 	return 0;
 }
 /* What the engine would otherwise build or learn in every process on its
@@ -200,14 +294,18 @@ static int emit_leads_and_firsts(FILE *f, struct rd_rule_defs *d, const struct r
 		fprintf(f, "\n/* Lead index %d (rd_ruleset_leads). */\n", g);
 		emit_kwindex(f, ix, names[g]);
 	}
-	fputs("const struct rd_kwindex *const rd_builtin_leadix[RD_LEAD_GROUPS] = {", f);
-	for (int g = 0; g < RD_LEAD_GROUPS; g++) {
+	/* rd_builtin_index: the structs are filled in on first use */
+	fputs("\nstatic struct rd_kwindex builtin_ix[1 + RD_LEAD_GROUPS];\n"
+	      "static pthread_once_t builtin_ix_once = PTHREAD_ONCE_INIT;\n"
+	      "static void fill_all(void)\n{\n\tfill_kw(&builtin_ix[0]);\n", f);
+	for (int g = 0; g < RD_LEAD_GROUPS; g++)
 		if (names[g])
-			fprintf(f, "%s&%s_index", g ? ", " : "", names[g]);
-		else
-			fprintf(f, "%sNULL", g ? ", " : "");
-	}
-	fputs("};\nconst int rd_builtin_leadix_known = 1;\n", f);
+			fprintf(f, "\tfill_%s(&builtin_ix[%d]);\n", names[g], 1 + g);
+	fputs("}\n\nconst struct rd_kwindex *rd_builtin_index(int which)\n{\n"
+	      "\tif (which < 0 || which > RD_LEAD_GROUPS)\n\t\treturn NULL;\n"
+	      "\tpthread_once(&builtin_ix_once, fill_all);\n"
+	      "\treturn builtin_ix[which].slots ? &builtin_ix[which] : NULL;\n}\n"
+	      "const int rd_builtin_leadix_known = 1;\n\n", f);
 	/* first bytes of the tail rules, from their compiled code */
 	fputs("const struct rd_first_bytes rd_builtin_first[] = {\n", f);
 	size_t nfirst = 0;
@@ -271,82 +369,85 @@ int main(int argc, char **argv)
 	}
 	const char *display = argc > 3 ? argv[3] : NULL;
 	size_t dirlen = strlen(argv[2]);
-	fputs("/* Generated by redact-rulec from the rule files in patterns/: do not edit. */\n"
-	      "#include \"rd_context.h\"\n\n", f);
-	char name[64];
-	for (size_t i = 0; i < d.nrules; i++) {
-		const struct rd_rule_def *r = &d.rules[i];
-		snprintf(name, sizeof(name), "kw_%zu", i);
-		str_array(f, name, r->keywords, r->nkeywords);
-		if (r->nallowlists) {
-			snprintf(name, sizeof(name), "al_%zu", i);
-			allowlists(f, name, r->allowlists, r->nallowlists, 0);
-		}
-	}
+	fputs("/* Generated by redact-rulec from the rule files in patterns/: do not edit.\n"
+	      " * No pointer in static data (rd_context.h): strings are offsets into\n"
+	      " * rd_builtin_text, lists are runs of rd_builtin_lists. */\n"
+	      "#include \"rd_context.h\"\n\n#include <string.h>\n\n", f);
 	/* The plan of every rule (RD_RULE_PLANNED), so that processes do not
 	 * analyse the built-in regexes on their first write. */
-	int *anchored = calloc(d.nrules + 1, sizeof(int));
-	uint32_t *prefix = calloc(d.nrules + 1, sizeof(uint32_t));
-	const char **planned = calloc(d.nrules + 1, sizeof(char *));
-	size_t *nleads = calloc(d.nrules + 1, sizeof(size_t));
-	int *single = calloc(d.nrules + 1, sizeof(int));
+	allow_ref(d.global_allowlists, d.nglobal); /* rd_builtin_allows[0..nglobal) */
+	struct rd_builtin_rule *out = calloc(d.nrules + 1, sizeof(*out));
 	for (size_t i = 0; i < d.nrules; i++) {
 		const struct rd_rule_def *r = &d.rules[i];
-		if (r->flags & RD_RULE_LITERAL)
-			continue;
-		planned[i] = rd_rule_plan(&d.arena, r, &anchored[i], &prefix[i]);
-		if (anchored[i])
-			continue;
-		const char **leads;
-		nleads[i] = rd_regex_literal_leads(&d.arena, planned[i], &leads);
-		single[i] = rd_rule_single_line(planned[i], r);
-		if (nleads[i]) {
-			snprintf(name, sizeof(name), "ld_%zu", i);
-			str_array(f, name, leads, nleads[i]);
-		}
-	}
-	fputs("\nconst struct rd_rule_def rd_builtin_rules[] = {\n", f);
-	for (size_t i = 0; i < d.nrules; i++) {
-		const struct rd_rule_def *r = &d.rules[i];
-		fputs("\t{.id = ", f);
-		cstr(f, r->id);
-		fputs(", .description = ", f);
-		cstr(f, r->description);
-		fputs(", .family = ", f);
-		cstr(f, r->family);
-		fputs(", .regex = ", f);
-		cstr(f, r->flags & RD_RULE_LITERAL ? r->regex : planned[i]);
-		fprintf(f, ", .keywords = kw_%zu, .nkeywords = %zu, .secret_group = %d, .entropy = %.17g",
-			i, r->nkeywords, r->secret_group, r->entropy);
-		/* the plan: 0 = anchored at keywords, else the window */
+		int anchored = 0, single = 0;
+		uint32_t prefix = 0;
+		const char *regex = r->regex;
+		const char **leads = NULL;
+		size_t nleads = 0;
 		unsigned flags = r->flags;
-		if (!(r->flags & RD_RULE_LITERAL))
-			flags |= RD_RULE_PLANNED | (single[i] ? RD_RULE_SINGLE_LINE : 0);
-		fprintf(f, ", .prefix_max = %u, .flags = %uu", anchored[i] ? 0u : prefix[i], flags);
-		if (nleads[i])
-			fprintf(f, ", .leads = ld_%zu, .nleads = %zu", i, nleads[i]);
-		if (r->nallowlists)
-			fprintf(f, ", .allowlists = al_%zu, .nallowlists = %zu", i, r->nallowlists);
+		if (!(r->flags & RD_RULE_LITERAL)) {
+			regex = rd_rule_plan(&d.arena, r, &anchored, &prefix);
+			if (!anchored) {
+				nleads = rd_regex_literal_leads(&d.arena, regex, &leads);
+				single = rd_rule_single_line(regex, r);
+			}
+			/* the plan: prefix_max 0 = anchored at keywords, else the window */
+			flags |= RD_RULE_PLANNED | (single ? RD_RULE_SINGLE_LINE : 0);
+		}
 		const char *file = r->file;
 		char shown[512];
 		if (display && !strncmp(file, argv[2], dirlen)) {
 			snprintf(shown, sizeof(shown), "%s%s", display, file + dirlen);
 			file = shown;
 		}
-		fputs(", .file = ", f);
-		cstr(f, file);
-		fprintf(f, ", .line = %d},\n", r->line);
+		out[i] = (struct rd_builtin_rule){
+			.id = str_ref(r->id),
+			.description = str_ref(r->description),
+			.family = str_ref(r->family),
+			.regex = str_ref(regex),
+			.file = str_ref(file),
+			.keywords = list_ref(r->keywords, r->nkeywords),
+			.nkeywords = (uint32_t)r->nkeywords,
+			.leads = list_ref(leads, nleads),
+			.nleads = (uint32_t)nleads,
+			.allowlists = allow_ref(r->allowlists, r->nallowlists),
+			.nallowlists = (uint32_t)r->nallowlists,
+			.secret_group = r->secret_group,
+			.prefix_max = anchored ? 0 : (int32_t)prefix,
+			.line = r->line,
+			.flags = flags,
+			.entropy = r->entropy,
+		};
 	}
-	if (!d.nrules)
-		fputs("\t{.id = NULL},\n", f);
-	fputs("};\n", f);
-	fprintf(f, "const size_t rd_builtin_nrules = %zu;\n\n", d.nrules);
-	if (d.nglobal) {
-		allowlists(f, "rd_builtin_global", d.global_allowlists, d.nglobal, 1);
-	} else {
-		fputs("const struct rd_allowlist_def rd_builtin_global[] = {{0}};\n", f);
+	emit_text(f, "const char rd_builtin_text", st.text, st.len);
+	fputs("const uint32_t rd_builtin_lists[] = {", f);
+	for (size_t i = 0; i < lists.n; i++)
+		fprintf(f, "%s%uu", sep(i, 12), lists.v[i]);
+	fprintf(f, "%s0};\n", sep(lists.n, 12));
+	fputs("const struct rd_builtin_allow rd_builtin_allows[] = {\n", f);
+	for (size_t i = 0; i < allows.n; i++) {
+		const struct rd_builtin_allow *a = &allows.v[i];
+		fprintf(f, "\t{%uu, %d, %d, %uu, %uu, %uu, %uu},\n", a->description, a->target, a->condition_and,
+			a->regexes, a->nregexes, a->stopwords, a->nstopwords);
 	}
-	fprintf(f, "const size_t rd_builtin_nglobal = %zu;\n", d.nglobal);
+	fprintf(f, "\t{0}};\nconst size_t rd_builtin_nglobal = %zu;\n\n", d.nglobal);
+	fputs("const struct rd_builtin_rule rd_builtin_rules[] = {\n", f);
+	for (size_t i = 0; i < d.nrules; i++) {
+		const struct rd_builtin_rule *b = &out[i];
+		fprintf(f, "\t{.id = %uu, .description = %uu, .family = %uu, .regex = %uu, .file = %uu, ", b->id,
+			b->description, b->family, b->regex, b->file);
+		fprintf(f, ".keywords = %uu, .nkeywords = %uu, .leads = %uu, .nleads = %uu, ", b->keywords,
+			b->nkeywords, b->leads, b->nleads);
+		fprintf(f, ".allowlists = %uu, .nallowlists = %uu, .secret_group = %d, .prefix_max = %d, ",
+			b->allowlists, b->nallowlists, b->secret_group, b->prefix_max);
+		fprintf(f, ".line = %d, .flags = %uu, .entropy = %.17g}, /* ", b->line, b->flags, b->entropy);
+		/* the id, for a reader of the generated file */
+		for (const char *c = d.rules[i].id; *c; c++)
+			fputc(*c == '*' || *c == '/' ? '_' : *c, f);
+		fputs(" */\n", f);
+	}
+	fprintf(f, "\t{0}};\nconst size_t rd_builtin_nrules = %zu;\n", d.nrules);
+	free(out);
 	if (emit_index(f, &d)) {
 		fprintf(stderr, "redact-rulec: cannot build the keyword index\n");
 		return 1;
@@ -362,11 +463,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "redact-rulec: %zu rules, %zu global allowlists\n", d.nrules, d.nglobal);
 	free(ptrs);
 	free(gptrs);
-	free(anchored);
-	free(prefix);
-	free(planned);
-	free(nleads);
-	free(single);
 	rd_rule_defs_destroy(&d);
 	return 0;
 }
