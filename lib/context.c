@@ -541,7 +541,7 @@ int rd_context_create(struct redact_context **out, const struct rd_config *cfg, 
 	struct redact_context *cx = rd_mem_calloc(sizeof(*cx));
 	if (!cx)
 		return REDACT_ERROR_NOMEM;
-	cx->cfg = *cfg;
+	rd_config_copy(&cx->cfg, cfg); /* cx is fresh: zero */
 	pthread_mutex_init(&cx->reload_lock, NULL);
 	pthread_mutex_init(&cx->wake_lock, NULL);
 	pthread_mutex_init(&cx->error_lock, NULL);
@@ -557,21 +557,26 @@ int rd_context_create(struct redact_context **out, const struct rd_config *cfg, 
 	for (int i = 0; i < cfg->nerrors && i < 4; i++)
 		rd_diag(&cx->cfg, "config", cfg->errors[i]);
 
-	struct source_list *sl = rd_mem_alloc(sizeof(*sl));
-	if (!sl) {
-		rd_context_destroy(cx);
-		return REDACT_ERROR_NOMEM;
-	}
-	int builtin;
-	parse_sources(&cx->cfg, sl, &builtin);
-	cx->builtin_included = builtin;
-	cx->has_external = sl->n > 0;
-	cx->sources_signature = sl->n ? sources_signature(sl) : 0;
 	struct rd_ruleset *rs = NULL;
 	int rc = 0;
-	if (!lazy_reloader)
-		rc = build_ruleset(cx, sl, builtin, sl->n > 0, &rs, err, errsize);
-	rd_mem_free(sl);
+	cx->builtin_included = 1;
+	/* Without REDACT_PATTERNS a lazy context has nothing to read now: the
+	 * source list (16 KiB) would only be pages written at process start. */
+	if (!lazy_reloader || rd_config_text_set(&cx->cfg, cx->cfg.patterns)) {
+		struct source_list *sl = rd_mem_alloc(sizeof(*sl));
+		if (!sl) {
+			rd_context_destroy(cx);
+			return REDACT_ERROR_NOMEM;
+		}
+		int builtin;
+		parse_sources(&cx->cfg, sl, &builtin);
+		cx->builtin_included = builtin;
+		cx->has_external = sl->n > 0;
+		cx->sources_signature = sl->n ? sources_signature(sl) : 0;
+		if (!lazy_reloader)
+			rc = build_ruleset(cx, sl, builtin, sl->n > 0, &rs, err, errsize);
+		rd_mem_free(sl);
+	}
 	if (rc) {
 		rd_context_destroy(cx);
 		return rc;
@@ -596,7 +601,7 @@ int rd_context_create_with(struct redact_context **out, const struct rd_config *
 	struct redact_context *cx = rd_mem_calloc(sizeof(*cx));
 	if (!cx)
 		return REDACT_ERROR_NOMEM;
-	cx->cfg = *cfg;
+	rd_config_copy(&cx->cfg, cfg); /* cx is fresh: zero */
 	cx->cfg.patterns[0] = 0;
 	pthread_mutex_init(&cx->reload_lock, NULL);
 	pthread_mutex_init(&cx->wake_lock, NULL);

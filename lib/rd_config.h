@@ -44,31 +44,44 @@ enum rd_scope { RD_SCOPE_SINKS = 0, RD_SCOPE_STDIO };
 	"HUGGING_FACE_HUB_TOKEN,WANDB_API_KEY,OPENAI_API_KEY,ANTHROPIC_API_KEY,GITHUB_TOKEN,"        \
 	"GH_TOKEN,NPM_TOKEN,PYPI_TOKEN,AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,DATABASE_URL"
 
+/* Scalars first, then the text fields, those with a non-empty default
+ * first: a process touches only the pages of the fields it uses (a page
+ * written at start-up is a page fault, ~10 us in this VM: see
+ * rd_config_defaults_zeroed and rd_config_copy). */
 struct rd_config {
 	int mode;
 	int mask;
 	unsigned long update_interval;
+	int debug;
+	int scan_input;
+	int scope;
+	int jit;
+	unsigned long holdback_max;
+	unsigned long holdback_ms;
+	unsigned long match_limit;
+	unsigned long env_min_len;
+	unsigned text_set; /* bit i: text setting i of RD_SETTINGS is not empty */
+	/* The first invalid settings seen, reported once by the context. */
+	int nerrors;
+	char sockets[RD_LIST_MAX];
+	char env_names[RD_LIST_MAX];
 	char patterns[RD_LIST_MAX];
 	char rules_disable[RD_LIST_MAX];
 	char rules_enable[RD_LIST_MAX];
 	char audit_log[RD_PATH_MAX];
-	int debug;
-	int scan_input;
 	char allowlist_paths[RD_LIST_MAX];
-	int scope;
-	char sockets[RD_LIST_MAX];
-	unsigned long holdback_max;
-	unsigned long holdback_ms;
-	unsigned long match_limit;
-	int jit;
-	char env_names[RD_LIST_MAX];
-	unsigned long env_min_len;
-	/* The first invalid settings seen, reported once by the context. */
-	int nerrors;
 	char errors[4][512];
 };
 
 void rd_config_defaults(struct rd_config *c);
+/* The same for a struct known to be all zero (static storage, fresh
+ * calloc): writes only the fields whose default is not zero or empty. */
+void rd_config_defaults_zeroed(struct rd_config *c);
+/* *dst = *src for a dst known to be all zero, copying only the text that
+ * is set. */
+void rd_config_copy(struct rd_config *dst, const struct rd_config *src);
+/* Is the text setting at this field set (not empty)?  Reads no text. */
+int rd_config_text_set(const struct rd_config *c, const char *field);
 /* Returns 0, or REDACT_ERROR_CONFIG (and records a message). */
 int rd_config_set(struct rd_config *c, const char *key, const char *value, const char *origin);
 int rd_config_load_env(struct rd_config *c);

@@ -14,7 +14,6 @@
 #include "rd_ruleset.h"
 
 struct redact_context {
-	struct rd_config cfg;
 	_Atomic(struct rd_ruleset *) current; /* RCU-protected */
 	pthread_mutex_t reload_lock;          /* one reload at a time; held across fork */
 	struct rd_counters counters;
@@ -35,6 +34,9 @@ struct redact_context {
 	char last_error[1024];
 	_Atomic int config_reported;
 	struct redact_context *next; /* all contexts, for fork handling */
+	/* Last: most of its text is empty and its pages are never written
+	 * (rd_config_copy). */
+	struct rd_config cfg;
 };
 
 /* Creates a context from a configuration (which it copies). */

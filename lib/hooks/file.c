@@ -47,7 +47,7 @@ struct rd_file {
 	size_t nleft;
 };
 
-static struct rd_file files[RD_MAX_FILES];
+RD_LARGE_BSS static struct rd_file files[RD_MAX_FILES];
 /* The FILE of each entry (NULL: free), apart from the entries: a lookup,
  * made on every stdio call, reads 512 bytes instead of a field in each of
  * 64 entries of ~700 bytes (11 pages, faulted in by the first call of every
@@ -399,6 +399,11 @@ size_t rd_file_putw(FILE *f, const wchar_t *data, size_t n)
 	if (mb != stack)
 		rd_mem_free(mb);
 	return r == len ? n : 0;
+}
+
+int rd_file_may_hold(FILE *f)
+{
+	return lookup(f) != NULL || f->_IO_write_ptr > f->_IO_write_base;
 }
 
 void rd_file_absorb(FILE *f)

@@ -22,7 +22,7 @@
 _Atomic int rd_state;
 __thread int rd_depth __attribute__((tls_model("initial-exec")));
 struct redact_context *rd_ctx;
-static struct rd_config settings;
+RD_LARGE_BSS static struct rd_config settings;
 
 static int named_in(const char *list, const char *base)
 {
@@ -85,7 +85,7 @@ void rd_hooks_init(void)
 		atomic_store(&rd_state, RD_OFF);
 		return;
 	}
-	rd_config_defaults(&settings);
+	rd_config_defaults_zeroed(&settings); /* static: zero */
 	rd_config_load_file(&settings, rd_config_file_path());
 	rd_config_load_env(&settings);
 	if (rd_process_allowlisted(&settings)) {
@@ -113,14 +113,16 @@ __attribute__((destructor)) static void rd_destructor(void)
 	if (atomic_load(&rd_state) != RD_READY || rd_depth)
 		return;
 	/* Inline putc_unlocked bytes in stdout/stderr are taken back even if no
-	 * hook ever saw these FILEs. */
+	 * hook ever saw these FILEs.  A FILE with neither an entry nor buffered
+	 * bytes is left alone: a process that printed nothing does not set up
+	 * a sink on its way out. */
 	if (ftrylockfile(stdout) == 0) {
-		if (rd_file_is_sink(stdout))
+		if (rd_file_may_hold(stdout) && rd_file_is_sink(stdout))
 			rd_file_absorb(stdout);
 		funlockfile(stdout);
 	}
 	if (ftrylockfile(stderr) == 0) {
-		if (rd_file_is_sink(stderr))
+		if (rd_file_may_hold(stderr) && rd_file_is_sink(stderr))
 			rd_file_absorb(stderr);
 		funlockfile(stderr);
 	}

@@ -38,6 +38,17 @@
 
 #define RD_EXPORT __attribute__((visibility("default")))
 
+/* Large zero-initialised tables (sinks, FILE states, Jupyter buffers) are
+ * placed after all other static data, in .lbss (the x86-64 large-data bss,
+ * which GNU ld puts after .bss).  Start-up writes a few small variables;
+ * in between the tables each of them had a page of its own, and each page
+ * written is a page fault (~10 us in this VM).  Elsewhere: ordinary .bss. */
+#if defined(__x86_64__) && defined(__ELF__)
+#define RD_LARGE_BSS __attribute__((section(".lbss")))
+#else
+#define RD_LARGE_BSS
+#endif
+
 #include "glibc_undeclared.h"
 /* and two that only the library calls */
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
@@ -187,6 +198,9 @@ int rd_file_is_sink(FILE *f);
 /* Inline putc_unlocked bytes in the FILE buffer are taken back and
  * redacted (called from __overflow and fflush hooks). */
 void rd_file_absorb(FILE *f);
+/* Could the destructor find anything to take back from f: an entry, or bytes
+ * in its buffer (put by inline putc_unlocked that no hook saw)? */
+int rd_file_may_hold(FILE *f);
 /* Releases what is held for f into its buffer (fclose, freopen, exit). */
 void rd_file_release(FILE *f, int forget);
 /* Around the program's own fflush of f (caller holds the FILE lock):

@@ -36,7 +36,7 @@ static struct ident session_in;
 static int have_session_in;
 static const struct rd_config *cfg;
 
-static _Atomic uint32_t fd_cache[RD_FD_CACHE];
+RD_LARGE_BSS static _Atomic uint32_t fd_cache[RD_FD_CACHE];
 
 static uint32_t pack(struct rd_fdinfo fi)
 {
@@ -410,10 +410,19 @@ static int is_interpreter(const char *exe)
 	return 0;
 }
 
+static int allowlisted(const struct rd_config *c);
+
 int rd_process_allowlisted(const struct rd_config *c)
 {
-	if (!c->allowlist_paths[0])
+	if (!rd_config_text_set(c, c->allowlist_paths) || !c->allowlist_paths[0])
 		return 0;
+	return allowlisted(c);
+}
+
+/* Apart, so that a process without ALLOWLIST_PATHS does not write the 20 KiB
+ * of stack pages of these buffers (stack-clash probes on entry). */
+static __attribute__((noinline)) int allowlisted(const struct rd_config *c)
+{
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;

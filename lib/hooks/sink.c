@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-struct rd_sink rd_sinks[RD_MAX_SINKS];
+RD_LARGE_BSS struct rd_sink rd_sinks[RD_MAX_SINKS];
 static pthread_mutex_t sinks_add_lock = PTHREAD_MUTEX_INITIALIZER;
 _Atomic int rd_held;
 

@@ -19,12 +19,12 @@
 #include <string.h>
 #include <time.h>
 
-static char arg[4096];
-static char start_dir[4096];
-static char runtime_dir[4096];
+RD_LARGE_BSS static char arg[4096];
+RD_LARGE_BSS static char start_dir[4096];
+RD_LARGE_BSS static char runtime_dir[4096];
 static int have_arg;
 
-static struct jr_conn conn;
+RD_LARGE_BSS static struct jr_conn conn;
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int attempts;
 static time_t last_attempt;
@@ -151,7 +151,7 @@ static int join(char *out, size_t size, const char *dir, const char *name)
 /* Fills conn from the file; returns the new state. */
 static int load(void)
 {
-	static char text[65536];
+	RD_LARGE_BSS static char text[65536];
 	ssize_t len = -1;
 	if (arg[0] == '/') {
 		snprintf(conn.path, sizeof(conn.path), "%s", arg);

@@ -37,7 +37,7 @@ struct stream_slot {
 	uint64_t used;
 };
 
-static struct stream_slot slots[JR_STREAMS];
+RD_LARGE_BSS static struct stream_slot slots[JR_STREAMS];
 static uint64_t use_clock;
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int key_checked; /* 0 not yet, 1 verified, -1 did not verify: redaction off */

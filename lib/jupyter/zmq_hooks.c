@@ -112,7 +112,7 @@ static void *find_libzmq(void)
 	}
 	/* Names are collected first: dlopen inside dl_iterate_phdr's callback
 	 * would run under the loader's lock. */
-	static struct names nm;
+	RD_LARGE_BSS static struct names nm;
 	nm.used = 0;
 	nm.n = 0;
 	dl_iterate_phdr(collect, &nm);
@@ -232,7 +232,7 @@ struct sockstate {
 	uint64_t used;
 };
 
-static struct sockstate socks[JR_SOCKETS];
+RD_LARGE_BSS static struct sockstate socks[JR_SOCKETS];
 static pthread_mutex_t socks_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t socks_clock;
 
