@@ -1,4 +1,5 @@
 #include "rd_config.h"
+#include "rd_startup.h"
 #include "redact.h"
 
 #include <errno.h>
@@ -34,14 +35,14 @@ static const struct setting settings[] = {RD_SETTINGS(X)};
 #undef X
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static void record_error(struct rd_config *c, const char *fmt, const char *a, const char *b, const char *d)
+RD_STARTUP static void record_error(struct rd_config *c, const char *fmt, const char *a, const char *b, const char *d)
 {
 	if (c->nerrors < 4)
 		snprintf(c->errors[c->nerrors], sizeof(c->errors[0]), fmt, a, b, d);
 	c->nerrors++;
 }
 
-static int parse_enum(const char *v, const char *const *names, int *out)
+RD_STARTUP static int parse_enum(const char *v, const char *const *names, int *out)
 {
 	for (int i = 0; names[i]; i++) {
 		if (!strcasecmp(v, names[i])) {
@@ -52,7 +53,7 @@ static int parse_enum(const char *v, const char *const *names, int *out)
 	return -1;
 }
 
-static int apply(const struct setting *s, struct rd_config *c, const char *v)
+RD_STARTUP static int apply(const struct setting *s, struct rd_config *c, const char *v)
 {
 	char *field = (char *)c + s->offset;
 	static const char *const modes[] = {"mask", "block", "log_only", NULL};
@@ -105,20 +106,20 @@ static int apply(const struct setting *s, struct rd_config *c, const char *v)
 
 _Static_assert(NSETTINGS <= 32, "text_set has a bit per setting");
 
-void rd_config_defaults_zeroed(struct rd_config *c)
+RD_STARTUP void rd_config_defaults_zeroed(struct rd_config *c)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].kind != K_STR || settings[i].def[0])
 			apply(&settings[i], c, settings[i].def);
 }
 
-void rd_config_defaults(struct rd_config *c)
+RD_STARTUP void rd_config_defaults(struct rd_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	rd_config_defaults_zeroed(c);
 }
 
-void rd_config_copy(struct rd_config *dst, const struct rd_config *src)
+RD_STARTUP void rd_config_copy(struct rd_config *dst, const struct rd_config *src)
 {
 	memcpy(dst, src, offsetof(struct rd_config, sockets));
 	for (size_t i = 0; i < NSETTINGS; i++)
@@ -128,7 +129,7 @@ void rd_config_copy(struct rd_config *dst, const struct rd_config *src)
 		strcpy(dst->errors[i], src->errors[i]);
 }
 
-int rd_config_text_set(const struct rd_config *c, const char *field)
+RD_STARTUP int rd_config_text_set(const struct rd_config *c, const char *field)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].kind == K_STR && (const char *)c + settings[i].offset == field)
@@ -136,7 +137,7 @@ int rd_config_text_set(const struct rd_config *c, const char *field)
 	return 1;
 }
 
-static const struct setting *find(const char *key)
+RD_STARTUP static const struct setting *find(const char *key)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (!strcmp(settings[i].name, key))
@@ -159,7 +160,7 @@ int rd_config_set(struct rd_config *c, const char *key, const char *value, const
 	return 0;
 }
 
-int rd_config_load_env(struct rd_config *c)
+RD_STARTUP int rd_config_load_env(struct rd_config *c)
 {
 	int bad = 0;
 	for (size_t i = 0; i < NSETTINGS; i++) {
@@ -184,7 +185,7 @@ static char *trim(char *s)
 
 static int load_fd(struct rd_config *c, const char *path, int fd);
 
-int rd_config_load_file(struct rd_config *c, const char *path)
+RD_STARTUP int rd_config_load_file(struct rd_config *c, const char *path)
 {
 	/* Plain read(2) rather than stdio: this also runs in the preloaded
 	 * library's constructor, where a FILE would be one more allocation. */
@@ -239,7 +240,7 @@ static __attribute__((noinline)) int load_fd(struct rd_config *c, const char *pa
 	return bad;
 }
 
-const char *rd_config_file_path(void)
+RD_STARTUP const char *rd_config_file_path(void)
 {
 	const char *p = secure_getenv("REDACT_CONFIG");
 	return p && *p ? p : "/etc/libredact.conf";

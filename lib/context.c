@@ -16,6 +16,7 @@
  * thread; rd_context_ensure_reloader starts one on its next use. */
 
 #include "rd_context.h"
+#include "rd_startup.h"
 #include "redact.h"
 
 #include <dirent.h>
@@ -84,7 +85,7 @@ static void atfork_child(void)
 	pthread_mutex_unlock(&contexts_lock);
 }
 
-static void install_atfork(void)
+RD_STARTUP static void install_atfork(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -533,7 +534,7 @@ void rd_context_ensure_reloader(struct redact_context *cx)
 
 /* ---- create / destroy ---- */
 
-int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
+RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
 		      size_t errsize)
 {
 	*out = NULL;

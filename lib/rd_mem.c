@@ -15,6 +15,7 @@
  * Under Valgrind the blocks are announced with MALLOCLIKE/FREELIKE client
  * requests, so memcheck still reports our leaks and invalid accesses. */
 #include "rd_mem.h"
+#include "rd_startup.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -317,7 +318,7 @@ struct rd_arena_chunk {
 
 #define RD_ARENA_CHUNK (64 * 1024 - 64)
 
-void rd_arena_init(rd_arena *a)
+RD_STARTUP void rd_arena_init(rd_arena *a)
 {
 	atomic_init(&a->head, NULL);
 }

@@ -1,4 +1,5 @@
 #include "rd_ruleset.h"
+#include "rd_startup.h"
 #include "rd_sort.h"
 #include "redact.h"
 
@@ -97,7 +98,7 @@ static void code_free(pcre2_code *c)
 
 /* ---- counters ---- */
 
-void rd_counters_init(struct rd_counters *c)
+RD_STARTUP void rd_counters_init(struct rd_counters *c)
 {
 	pthread_mutex_init(&c->lock, NULL);
 	rd_arena_init(&c->arena);

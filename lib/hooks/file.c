@@ -401,7 +401,7 @@ size_t rd_file_putw(FILE *f, const wchar_t *data, size_t n)
 	return r == len ? n : 0;
 }
 
-int rd_file_may_hold(FILE *f)
+RD_STARTUP int rd_file_may_hold(FILE *f)
 {
 	return lookup(f) != NULL || f->_IO_write_ptr > f->_IO_write_base;
 }

@@ -24,7 +24,7 @@ __thread int rd_depth __attribute__((tls_model("initial-exec")));
 struct redact_context *rd_ctx;
 RD_LARGE_BSS static struct rd_config settings;
 
-static int named_in(const char *list, const char *base)
+RD_STARTUP static int named_in(const char *list, const char *base)
 {
 	size_t bl = strlen(base);
 	for (const char *p = list; p && *p;) {
@@ -45,7 +45,7 @@ static int named_in(const char *list, const char *base)
 }
 
 /* Were we loaded by LD_PRELOAD or /etc/ld.so.preload? */
-static int preloaded(void)
+RD_STARTUP static int preloaded(void)
 {
 	const char *force = getenv("REDACT_HOOKS");
 	if (force && *force)
@@ -75,7 +75,7 @@ static int preloaded(void)
 	return named_in(list, base);
 }
 
-void rd_hooks_init(void)
+RD_STARTUP void rd_hooks_init(void)
 {
 	int expected = RD_UNINIT;
 	if (!atomic_compare_exchange_strong(&rd_state, &expected, RD_INITIALIZING))

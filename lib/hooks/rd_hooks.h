@@ -38,16 +38,7 @@
 
 #define RD_EXPORT __attribute__((visibility("default")))
 
-/* Large zero-initialised tables (sinks, FILE states, Jupyter buffers) are
- * placed after all other static data, in .lbss (the x86-64 large-data bss,
- * which GNU ld puts after .bss).  Start-up writes a few small variables;
- * in between the tables each of them had a page of its own, and each page
- * written is a page fault (~10 us in this VM).  Elsewhere: ordinary .bss. */
-#if defined(__x86_64__) && defined(__ELF__)
-#define RD_LARGE_BSS __attribute__((section(".lbss")))
-#else
-#define RD_LARGE_BSS
-#endif
+#include "rd_startup.h"
 
 #include "glibc_undeclared.h"
 /* and two that only the library calls */

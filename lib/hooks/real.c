@@ -23,7 +23,7 @@ void rd_real_resolve_one(void **slot, const char *name)
 
 #define CORE(name) rd_real_resolve_one((void **)&rd_real.name, #name)
 
-void rd_real_resolve_core(void)
+RD_STARTUP void rd_real_resolve_core(void)
 {
 	CORE(write);
 	CORE(read);

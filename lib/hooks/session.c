@@ -124,7 +124,7 @@ static void add_session_fd(int fd)
 		session_out[nsession_out++] = id;
 }
 
-int rd_session_init(const struct rd_config *c)
+RD_STARTUP int rd_session_init(const struct rd_config *c)
 {
 	cfg = c;
 	const char *v = getenv(SESSION_ENV);
@@ -412,7 +412,7 @@ static int is_interpreter(const char *exe)
 
 static int allowlisted(const struct rd_config *c);
 
-int rd_process_allowlisted(const struct rd_config *c)
+RD_STARTUP int rd_process_allowlisted(const struct rd_config *c)
 {
 	if (!rd_config_text_set(c, c->allowlist_paths) || !c->allowlist_paths[0])
 		return 0;

@@ -665,7 +665,7 @@ static void child(void)
 	pthread_mutex_init(&flusher_lock, NULL);
 }
 
-void rd_hooks_atfork_install(void)
+RD_STARTUP void rd_hooks_atfork_install(void)
 {
 	pthread_atfork(prepare, parent, child);
 }

@@ -105,7 +105,7 @@ __attribute__((constructor)) static void jr_argv(int argc, char **argv, char **e
 	find_runtime_dir();
 }
 
-int jr_has_connection_arg(void)
+RD_STARTUP int jr_has_connection_arg(void)
 {
 	return have_arg;
 }
