@@ -186,9 +186,10 @@ static void note_pending(struct rd_file *e)
 	uint64_t since = atomic_load(&e->pending_since);
 	if (e->st.pend_len || e->st.forced) {
 		if (!since) {
-			atomic_store(&e->pending_since, now_ns());
+			uint64_t t = now_ns();
+			atomic_store(&e->pending_since, t);
 			atomic_fetch_add(&rd_held, 1);
-			rd_flusher_kick();
+			rd_flusher_kick(t);
 		}
 	} else if (since) {
 		atomic_store(&e->pending_since, 0);

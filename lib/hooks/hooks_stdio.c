@@ -86,7 +86,18 @@ RD_EXPORT int puts(const char *s)
 	RD_SAVE_ERRNO;
 	size_t n = strlen(s);
 	flockfile(stdout);
-	int ok = rd_file_put(stdout, s, n) == n && rd_file_put(stdout, "\n", 1) == 1;
+	int ok;
+	if (n < 1024) {
+		/* The line in one piece: put as two, its text is a line in
+		 * progress, held back until the newline (and a first hold starts
+		 * the flusher thread): ~5 us per puts() instead of ~0.2. */
+		char line[1024];
+		memcpy(line, s, n);
+		line[n] = '\n';
+		ok = rd_file_put(stdout, line, n + 1) == n + 1;
+	} else {
+		ok = rd_file_put(stdout, s, n) == n && rd_file_put(stdout, "\n", 1) == 1;
+	}
 	funlockfile(stdout);
 	if (!ok)
 		return EOF;

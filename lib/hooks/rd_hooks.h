@@ -174,7 +174,10 @@ void rd_sink_adopt(int sink, int fd, struct rd_stream *st, const void *owner);
 int rd_sink_return(int sink, struct rd_stream *st, const void *owner);
 /* Cheap test: is anything held back anywhere? */
 extern _Atomic int rd_held;
-void rd_flusher_kick(void);
+/* A hold that started at `since` (CLOCK_MONOTONIC ns) is due at since +
+ * REDACT_HOLDBACK_MS: starts the flusher thread, or wakes it if it would
+ * sleep past that. */
+void rd_flusher_kick(uint64_t since);
 void rd_hooks_atfork_install(void);
 
 /* ---- FILE streams (file.c) ---- */

@@ -56,6 +56,17 @@ int main(int argc, char **argv)
 		for (const char *p = b; *p; p++)
 			putc_unlocked(*p, stdout);
 		fflush(stdout);
+	} else if (!strcmp(mode, "puts")) {
+		/* a line of up to 1 KiB goes to the stream in one piece */
+		puts(text);
+	} else if (!strcmp(mode, "puts-long")) {
+		/* longer: the text, then the newline */
+		size_t lt = strlen(text);
+		char *line = malloc(lt + 1200);
+		memset(line, '.', 1199);
+		memcpy(line + 1199, text, lt + 1);
+		puts(line);
+		free(line);
 	} else if (!strcmp(mode, "fputs-split")) {
 		fputs(a, stdout);
 		fflush(stdout);
