@@ -255,6 +255,17 @@ static uint64_t sources_signature(const struct source_list *sl)
 	return h;
 }
 
+/* An empty definition list, appended to loaded[]; NULL: out of memory. */
+static struct rd_rule_defs *new_defs(struct rd_rule_defs **loaded, size_t *nloaded)
+{
+	struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+	if (d) {
+		rd_rule_defs_init(d);
+		loaded[(*nloaded)++] = d;
+	}
+	return d;
+}
+
 /* Loads the configured sources (sl NULL: none) and builds a rule set.
  * compile_all: compile every regex now (reloads, API contexts); otherwise
  * rules compile lazily. */
@@ -274,13 +285,11 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	/* The built-in rules first: the prebuilt keyword index refers to them
 	 * by position. */
 	if (builtin) {
-		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		struct rd_rule_defs *d = new_defs(loaded, &nloaded);
 		if (!d) {
 			rc = REDACT_ERROR_NOMEM;
 			goto fail;
 		}
-		rd_rule_defs_init(d);
-		loaded[nloaded++] = d;
 		rc = rd_builtin_defs(d);
 		if (rc)
 			goto fail;
@@ -288,13 +297,11 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		gcap += d->nglobal;
 	}
 	for (size_t i = 0; sl && i < sl->n; i++) {
-		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		struct rd_rule_defs *d = new_defs(loaded, &nloaded);
 		if (!d) {
 			rc = REDACT_ERROR_NOMEM;
 			goto fail;
 		}
-		rd_rule_defs_init(d);
-		loaded[nloaded++] = d;
 		rc = rd_rules_load_path(d, sl->path[i], err, errsize);
 		if (!rc)
 			rc = rd_rules_validate(d, err, errsize);
@@ -305,13 +312,11 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 	}
 	/* Values of secret environment variables, as literal rules. */
 	{
-		struct rd_rule_defs *d = rd_mem_calloc(sizeof(*d));
+		struct rd_rule_defs *d = new_defs(loaded, &nloaded);
 		if (!d) {
 			rc = REDACT_ERROR_NOMEM;
 			goto fail;
 		}
-		rd_rule_defs_init(d);
-		loaded[nloaded++] = d;
 		rc = rd_env_secret_rules(d, &cx->cfg);
 		if (rc)
 			goto fail;
