@@ -17,7 +17,6 @@ struct setting {
 	enum kind kind;
 	size_t offset;
 	size_t size;
-	const char *def;
 	unsigned long min, max;
 	int secure;
 };
@@ -30,10 +29,15 @@ struct setting {
 #define KIND_STR K_STR
 #define X(name, field, kind, def, min, max, secure)                                              \
 	{name, KIND_##kind, offsetof(struct rd_config, field), sizeof(((struct rd_config *)0)->field), \
-	 def, min, max, secure},
+	 min, max, secure},
 static const struct setting settings[] = {RD_SETTINGS(X)};
 #undef X
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* Index of each setting in the table (its text_set bit). */
+#define X(name, field, kind, def, min, max, secure) SETTING_##field,
+enum { RD_SETTINGS(X) };
+#undef X
 
 RD_STARTUP static void record_error(struct rd_config *c, const char *fmt, const char *a, const char *b, const char *d)
 {
@@ -106,11 +110,25 @@ RD_STARTUP static int apply(const struct setting *s, struct rd_config *c, const 
 
 _Static_assert(NSETTINGS <= 32, "text_set has a bit per setting");
 
+/* Plain stores, generated from the table: parsing the defaults' text with
+ * strtoul and strcasecmp made every process fault in those libc pages and
+ * the ctype table at start-up (~50 us here). */
+#define DEFAULT_BOOL(c, field, def) (c)->field = (def);
+#define DEFAULT_UINT DEFAULT_BOOL
+#define DEFAULT_MODE DEFAULT_BOOL
+#define DEFAULT_MASK DEFAULT_BOOL
+#define DEFAULT_SCOPE DEFAULT_BOOL
+#define DEFAULT_STR(c, field, def)                                         \
+	_Static_assert(sizeof(def) <= sizeof((c)->field), #field " default"); \
+	if (sizeof(def) > 1) {                                               \
+		memcpy((c)->field, def, sizeof(def));                        \
+		(c)->text_set |= 1u << SETTING_##field;                      \
+	}
 RD_STARTUP void rd_config_defaults_zeroed(struct rd_config *c)
 {
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (settings[i].kind != K_STR || settings[i].def[0])
-			apply(&settings[i], c, settings[i].def);
+#define X(name, field, kind, def, min, max, secure) DEFAULT_##kind(c, field, def)
+	RD_SETTINGS(X)
+#undef X
 }
 
 RD_STARTUP void rd_config_defaults(struct rd_config *c)

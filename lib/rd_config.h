@@ -15,26 +15,28 @@ enum rd_scope { RD_SCOPE_SINKS = 0, RD_SCOPE_STDIO };
 #define RD_LIST_MAX 2048
 
 /*  X(env name, field, kind, default, min, max, secure)
- *  kind: BOOL, UINT (min..max), MODE, MASK, SCOPE, STR (string) */
+ *  kind: BOOL, UINT (min..max), MODE, MASK, SCOPE, STR (string).  The
+ *  default is a C value of the field's type (a string for STR): the
+ *  constructor stores it without parsing anything. */
 #define RD_SETTINGS(X)                                                                    \
-	X("REDACT_MODE", mode, MODE, "mask", 0, 0, 0)                                     \
-	X("REDACT_MASK", mask, MASK, "stars", 0, 0, 0)                                    \
-	X("PATTERN_UPDATE_INTERVAL", update_interval, UINT, "3600", 0, 31536000, 0)       \
+	X("REDACT_MODE", mode, MODE, RD_MODE_MASK, 0, 0, 0)                               \
+	X("REDACT_MASK", mask, MASK, RD_MASK_STARS, 0, 0, 0)                              \
+	X("PATTERN_UPDATE_INTERVAL", update_interval, UINT, 3600, 0, 31536000, 0)         \
 	X("REDACT_PATTERNS", patterns, STR, "", 0, 0, 1)                                  \
 	X("REDACT_RULES_DISABLE", rules_disable, STR, "", 0, 0, 0)                        \
 	X("REDACT_RULES_ENABLE", rules_enable, STR, "", 0, 0, 0)                          \
 	X("REDACT_AUDIT_LOG", audit_log, STR, "", 0, 0, 1)                                \
-	X("REDACT_DEBUG", debug, BOOL, "0", 0, 0, 0)                                      \
-	X("SCAN_INPUT", scan_input, BOOL, "0", 0, 0, 0)                                   \
+	X("REDACT_DEBUG", debug, BOOL, 0, 0, 0, 0)                                        \
+	X("SCAN_INPUT", scan_input, BOOL, 0, 0, 0, 0)                                     \
 	X("ALLOWLIST_PATHS", allowlist_paths, STR, "", 0, 0, 1)                           \
-	X("REDACT_SCOPE", scope, SCOPE, "sinks", 0, 0, 0)                                 \
+	X("REDACT_SCOPE", scope, SCOPE, RD_SCOPE_SINKS, 0, 0, 0)                          \
 	X("REDACT_SOCKETS", sockets, STR, "log", 0, 0, 1)                                 \
-	X("REDACT_HOLDBACK_MAX", holdback_max, UINT, "16384", 256, 1048576, 0)           \
-	X("REDACT_HOLDBACK_MS", holdback_ms, UINT, "100", 1, 60000, 0)                    \
-	X("REDACT_MATCH_LIMIT", match_limit, UINT, "200000", 1000, 100000000, 0)         \
-	X("REDACT_JIT", jit, BOOL, "1", 0, 0, 0)                                          \
+	X("REDACT_HOLDBACK_MAX", holdback_max, UINT, 16384, 256, 1048576, 0)             \
+	X("REDACT_HOLDBACK_MS", holdback_ms, UINT, 100, 1, 60000, 0)                      \
+	X("REDACT_MATCH_LIMIT", match_limit, UINT, 200000, 1000, 100000000, 0)           \
+	X("REDACT_JIT", jit, BOOL, 1, 0, 0, 0)                                            \
 	X("REDACT_ENV_NAMES", env_names, STR, RD_DEFAULT_ENV_NAMES, 0, 0, 0)              \
-	X("REDACT_ENV_MIN_LEN", env_min_len, UINT, "6", 1, 4096, 0)
+	X("REDACT_ENV_MIN_LEN", env_min_len, UINT, 6, 1, 4096, 0)
 
 /* Environment variables whose values are masked wherever they appear
  * (issue: secrets from the environment).  Shell-style patterns. */
