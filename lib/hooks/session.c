@@ -75,19 +75,70 @@ static int ident_eq(struct ident a, struct ident b)
 	return a.dev == b.dev && a.ino == b.ino;
 }
 
-/* ---- the session ---- */
+/* ---- the session ----
+ *
+ * This runs in every process's constructor, so it calls as little of libc
+ * as it can: on this VM the first touch of a page costs ~10-20 us, and a
+ * process that uses strtoull, snprintf or malloc for nothing else would
+ * fault in their code and data (the constructor took ~110 us here with
+ * them, and most processes of a container are children that only parse). */
+
+static int hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* 1-16 hex digits; *p is left after them. */
+static int parse_hex(const char **p, uint64_t *out)
+{
+	const char *q = *p;
+	uint64_t v = 0;
+	int n = 0, d;
+	while ((d = hex_digit(*q)) >= 0) {
+		if (++n > 16)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+		q++;
+	}
+	if (!n)
+		return -1;
+	*out = v;
+	*p = q;
+	return 0;
+}
 
 static int parse_ident(const char **p, struct ident *out)
 {
-	char *end;
-	unsigned long long d = strtoull(*p, &end, 16);
-	if (*end != '.')
+	const char *q = *p;
+	struct ident id;
+	if (parse_hex(&q, &id.dev) || *q++ != '.' || parse_hex(&q, &id.ino))
 		return -1;
-	unsigned long long i = strtoull(end + 1, &end, 16);
-	out->dev = d;
-	out->ino = i;
-	*p = end;
+	*out = id;
+	*p = q;
 	return 0;
+}
+
+static char *put_hex(char *o, uint64_t v)
+{
+	int shift = 60;
+	while (shift > 0 && !(v >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*o++ = "0123456789abcdef"[(v >> shift) & 15];
+	return o;
+}
+
+static char *put_ident(char *o, struct ident id)
+{
+	o = put_hex(o, id.dev);
+	*o++ = '.';
+	return put_hex(o, id.ino);
 }
 
 /* LIBREDACT_SESSION=1;out=DEV.INO,DEV.INO;in=DEV.INO (hex) */
@@ -124,6 +175,50 @@ static void add_session_fd(int fd)
 		session_out[nsession_out++] = id;
 }
 
+/* The session goes into the environment of this process, which children
+ * inherit.  setenv would be the first malloc of many processes (the
+ * arena, brk and heap pages: ~50 us of start-up here), so environ becomes a
+ * copy of its pointer array in static storage with our entry added.
+ * glibc's setenv, putenv and unsetenv handle an environ they did not
+ * allocate, as they handle the initial one on the stack; setenv is the
+ * fallback for an environment of more than ENV_SLOTS - 2 entries.  This
+ * runs before main and before other threads exist. */
+#define ENV_SLOTS 512
+/* NAME=1;out= then up to 8 "DEV.INO," of 16+1+16+1 and ";in=DEV.INO" */
+static char session_var[sizeof(SESSION_ENV "=1;out=") + MAX_SESSION_SINKS * 34 + sizeof(";in=") + 33];
+RD_LARGE_BSS static char *session_environ[ENV_SLOTS];
+
+static void publish(void)
+{
+	char **env = environ;
+	size_t n = 0, len = sizeof(SESSION_ENV) - 1;
+	char *o = session_var;
+	memcpy(o, SESSION_ENV "=1;out=", len + 7);
+	o += len + 7;
+	for (int i = 0; i < nsession_out; i++) {
+		if (i)
+			*o++ = ',';
+		o = put_ident(o, session_out[i]);
+	}
+	if (have_session_in) {
+		memcpy(o, ";in=", 4);
+		o = put_ident(o + 4, session_in);
+	}
+	*o = 0;
+	for (char **e = env; e && *e; e++) {
+		if (!strncmp(*e, SESSION_ENV "=", len + 1))
+			continue; /* an inherited value we could not use */
+		if (n == ENV_SLOTS - 2) {
+			setenv(SESSION_ENV, session_var + len + 1, 1);
+			return;
+		}
+		session_environ[n++] = *e;
+	}
+	session_environ[n++] = session_var;
+	session_environ[n] = NULL;
+	environ = session_environ;
+}
+
 RD_STARTUP int rd_session_init(const struct rd_config *c)
 {
 	cfg = c;
@@ -138,17 +233,7 @@ RD_STARTUP int rd_session_init(const struct rd_config *c)
 	have_session_in = fstat(0, &st) == 0;
 	if (have_session_in)
 		session_in = ident_of(&st);
-	char buf[64 + MAX_SESSION_SINKS * 40];
-	int n = snprintf(buf, sizeof(buf), "1;out=");
-	for (int i = 0; i < nsession_out; i++)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%llx.%llx", i ? "," : "",
-			      (unsigned long long)session_out[i].dev, (unsigned long long)session_out[i].ino);
-	if (have_session_in)
-		snprintf(buf + n, sizeof(buf) - (size_t)n, ";in=%llx.%llx", (unsigned long long)session_in.dev,
-			 (unsigned long long)session_in.ino);
-	/* Children inherit the session through the environment.  This runs in
-	 * the constructor, before main and before other threads exist. */
-	setenv(SESSION_ENV, buf, 1);
+	publish();
 	return 0;
 }
 
