@@ -551,15 +551,9 @@ void rd_context_ensure_reloader(struct redact_context *cx)
 
 /* ---- create / destroy ---- */
 
-RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
-		      size_t errsize)
+RD_STARTUP int rd_context_init(struct redact_context *cx, int lazy_reloader, char *err, size_t errsize)
 {
-	*out = NULL;
 	pthread_once(&atfork_once, install_atfork);
-	struct redact_context *cx = rd_mem_calloc(sizeof(*cx));
-	if (!cx)
-		return REDACT_ERROR_NOMEM;
-	rd_config_copy(&cx->cfg, cfg); /* cx is fresh: zero */
 	pthread_mutex_init(&cx->reload_lock, NULL);
 	pthread_mutex_init(&cx->wake_lock, NULL);
 	pthread_mutex_init(&cx->error_lock, NULL);
@@ -572,8 +566,8 @@ RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_co
 	cx->lazy_reloader = lazy_reloader;
 
 	/* Invalid settings are reported once, never into the program's output. */
-	for (int i = 0; i < cfg->nerrors && i < 4; i++)
-		rd_diag(&cx->cfg, "config", cfg->errors[i]);
+	for (int i = 0; i < cx->cfg.nerrors && i < 4; i++)
+		rd_diag(&cx->cfg, "config", cx->cfg.errors[i]);
 
 	struct rd_ruleset *rs = NULL;
 	int rc = 0;
@@ -582,10 +576,8 @@ RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_co
 	 * source list (16 KiB) would only be pages written at process start. */
 	if (!lazy_reloader || rd_config_text_set(&cx->cfg, cx->cfg.patterns)) {
 		struct source_list *sl = rd_mem_alloc(sizeof(*sl));
-		if (!sl) {
-			rd_context_destroy(cx);
+		if (!sl)
 			return REDACT_ERROR_NOMEM;
-		}
 		int builtin;
 		parse_sources(&cx->cfg, sl, &builtin);
 		cx->builtin_included = builtin;
@@ -595,10 +587,8 @@ RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_co
 			rc = build_ruleset(cx, sl, builtin, sl->n > 0, &rs, err, errsize);
 		rd_mem_free(sl);
 	}
-	if (rc) {
-		rd_context_destroy(cx);
+	if (rc)
 		return rc;
-	}
 	/* The preloaded library builds its rule set on first use (most
 	 * processes of a container never print to a sink). */
 	atomic_store(&cx->current, rs);
@@ -608,6 +598,22 @@ RD_STARTUP int rd_context_create(struct redact_context **out, const struct rd_co
 	pthread_mutex_unlock(&contexts_lock);
 	if (!lazy_reloader)
 		rd_context_ensure_reloader(cx);
+	return 0;
+}
+
+int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
+		      size_t errsize)
+{
+	*out = NULL;
+	struct redact_context *cx = rd_mem_calloc(sizeof(*cx));
+	if (!cx)
+		return REDACT_ERROR_NOMEM;
+	rd_config_copy(&cx->cfg, cfg); /* cx is fresh: zero */
+	int rc = rd_context_init(cx, lazy_reloader, err, errsize);
+	if (rc) {
+		rd_context_destroy(cx);
+		return rc;
+	}
 	*out = cx;
 	return 0;
 }

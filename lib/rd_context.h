@@ -39,6 +39,12 @@ struct redact_context {
 	struct rd_config cfg;
 };
 
+/* Sets up a context in place: *cx is all zero but for cx->cfg, which holds
+ * its settings.  The preloaded library keeps its one context in static
+ * storage (hooks/init.c) and reads the settings straight into it: no
+ * allocation and no copy at process start.  On failure nothing is to be
+ * undone but what cx->cfg holds. */
+int rd_context_init(struct redact_context *cx, int lazy_reloader, char *err, size_t errsize);
 /* Creates a context from a configuration (which it copies). */
 int rd_context_create(struct redact_context **out, const struct rd_config *cfg, int lazy_reloader, char *err,
 		      size_t errsize);

@@ -590,7 +590,7 @@ void rd_flusher_kick(uint64_t since)
  *    flusher with a sink lock held).  context.c's handlers (contexts and
  *    reload locks, jit_fork_lock, urcu) run after these: pthread_atfork
  *    runs prepare handlers in reverse order of registration, and the
- *    context's are registered first (rd_context_create, then
+ *    context's are registered first (rd_context_init, then
  *    rd_hooks_atfork_install).  A thread compiling a rule holds a sink
  *    lock and then jit_fork_lock, so that one must come last.
  *  - the state is per thread: a fork from inside a hook (a signal handler,
