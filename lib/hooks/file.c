@@ -491,7 +491,7 @@ void rd_file_release(FILE *f, int forget)
  * another thread holds (blocked writing to a full pipe) is left alone
  * rather than risk waiting forever -- glibc's own exit flush does not lock
  * either. */
-void rd_file_release_all(int forget)
+RD_STARTUP void rd_file_release_all(int forget)
 {
 	rd_depth++;
 	for (int i = 0; i < RD_MAX_FILES; i++) {

@@ -409,7 +409,7 @@ void rd_sink_release(int sink, int fd, int wait)
 		release_sink(&rd_sinks[sink], fd, wait);
 }
 
-void rd_release_sinks(void)
+RD_STARTUP void rd_release_sinks(void)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
@@ -420,7 +420,7 @@ void rd_release_sinks(void)
 			release_sink(&rd_sinks[i], -1, 1);
 }
 
-void rd_release_all(void)
+RD_STARTUP void rd_release_all(void)
 {
 	if (atomic_load_explicit(&rd_state, memory_order_acquire) != RD_READY || rd_depth > 0)
 		return;
