@@ -514,7 +514,10 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 	uint64_t can_start = 0;
 	size_t run_start[RD_TAIL_FAST];
 	size_t p = len, ni = 0;
+	const uint64_t *consume = rs->tail_consume;
+	const _Atomic uint64_t *starts = rs->tail_start;
 	while (alive) {
+		/* Rules whose bound is reached stop here: their run starts at p. */
 		while (ni < nlb && lbs[ni].lb >= p) {
 			uint64_t bit = 1ull << lbs[ni].t;
 			if (alive & bit)
@@ -524,13 +527,44 @@ static int scan_in_progress(struct rd_ruleset *rs, struct rd_scratch *sc, const 
 		}
 		if (!alive || !p)
 			break;
-		uint8_t c = buf[p - 1];
-		uint64_t dropped = alive & ~rs->tail_consume[c];
-		for (uint64_t d = dropped; d; d &= d - 1)
-			run_start[__builtin_ctzll(d)] = p;
-		alive &= ~dropped;
-		can_start |= alive & atomic_load_explicit(&rs->tail_start[c], memory_order_relaxed);
-		p--;
+		/* The bytes down to the next bound (every alive rule's bound is
+		 * below p, the highest of them is lbs[ni].lb), in a tight loop. */
+		size_t lo = ni < nlb ? lbs[ni].lb : 0;
+		uint64_t a = alive, cs = can_start;
+		while (p > lo && a) {
+			/* Eight bytes at a time while no alive rule stops in them
+			 * (the multi-line rules consume every byte): their start
+			 * bits are just or-ed together. */
+			size_t stop = p - lo >= 8 ? p - 8 : lo;
+			if (p - stop == 8) {
+				const uint8_t *b = buf + stop;
+				uint64_t keep = consume[b[0]] & consume[b[1]] & consume[b[2]] & consume[b[3]] &
+						consume[b[4]] & consume[b[5]] & consume[b[6]] & consume[b[7]];
+				if (!(a & ~keep)) {
+#define RD_ST(i) atomic_load_explicit(&starts[b[i]], memory_order_relaxed)
+					cs |= a & (RD_ST(0) | RD_ST(1) | RD_ST(2) | RD_ST(3) | RD_ST(4) | RD_ST(5) |
+						   RD_ST(6) | RD_ST(7));
+#undef RD_ST
+					p = stop;
+					continue;
+				}
+			}
+			while (p > stop) {
+				uint8_t c = buf[p - 1];
+				uint64_t dropped = a & ~consume[c];
+				if (dropped) {
+					for (uint64_t d = dropped; d; d &= d - 1)
+						run_start[__builtin_ctzll(d)] = p;
+					a &= ~dropped;
+					if (!a)
+						break;
+				}
+				cs |= a & atomic_load_explicit(&starts[c], memory_order_relaxed);
+				p--;
+			}
+		}
+		alive = a;
+		can_start = cs;
 	}
 	for (uint64_t a = alive; a; a &= a - 1)
 		run_start[__builtin_ctzll(a)] = p;

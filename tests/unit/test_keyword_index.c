@@ -28,15 +28,18 @@ static int naive_count(const char *text, size_t n, char kws[][16], size_t nk, si
 	return c;
 }
 
-static void run_class(size_t minlen)
+/* Keywords made of alphabet al, up to maxnk of them, each minlen to
+ * minlen + spread - 1 bytes (below 16); texts up to maxn bytes. */
+static void run_class_with(size_t minlen, int rounds, size_t maxnk, size_t spread, const char *al, size_t maxn)
 {
-	for (int round = 0; round < 40; round++) {
+	size_t nal = strlen(al);
+	for (int round = 0; round < rounds; round++) {
 		char kws[24][16];
-		size_t nk = 1 + rnd() % 20;
+		size_t nk = 1 + rnd() % maxnk;
 		for (size_t k = 0; k < nk; k++) {
-			size_t l = k == 0 ? minlen : minlen + rnd() % 5;
+			size_t l = k == 0 ? minlen : minlen + rnd() % spread;
 			for (size_t i = 0; i < l; i++)
-				kws[k][i] = alpha[rnd() % (sizeof(alpha) - 1)];
+				kws[k][i] = al[rnd() % nal];
 			kws[k][l] = 0;
 		}
 		/* Duplicates after case folding are fine: they become one keyword
@@ -60,10 +63,10 @@ static void run_class(size_t minlen)
 		struct rd_kwindex ix;
 		assert_int_equal(rd_kwindex_build(&ix, &a, &src, 1, NULL, 0), 0);
 		assert_int_equal(ix.minlen, minlen);
-		size_t n = 1 + rnd() % 700;
+		size_t n = 1 + rnd() % maxn;
 		char *text = malloc(n + 1);
 		for (size_t i = 0; i < n; i++)
-			text[i] = alpha[rnd() % (sizeof(alpha) - 1)];
+			text[i] = al[rnd() % nal];
 		text[n] = 0;
 		size_t from = rnd() % 3 == 0 ? rnd() % n : 0;
 		/* scan with a small hits array to exercise resumption */
@@ -100,11 +103,29 @@ static void run_class(size_t minlen)
 	}
 }
 
+static void run_class(size_t minlen)
+{
+	run_class_with(minlen, 40, 20, 5, alpha, 700);
+}
+
 static void test_min2(void **s) { (void)s; run_class(2); }
 static void test_min3(void **s) { (void)s; run_class(3); }
 static void test_min4(void **s) { (void)s; run_class(4); }
 static void test_min5(void **s) { (void)s; run_class(5); }
 static void test_min7(void **s) { (void)s; run_class(7); }
+
+/* Indexes of up to 4 keywords of up to 15 bytes (the multi-line leads) are
+ * scanned 16 positions at a time by first and last byte, folded with |0x20:
+ * the alphabet has bytes that fold onto others ('\r' onto '-', 0x1a onto
+ * ':', '@' onto '`'), texts of every length around the block size, and
+ * keywords whose last byte is a space (the zero padding folds to one). */
+static void test_few(void **s)
+{
+	(void)s;
+	static const char al[] = "aA-\r:\x1a@` dD1";
+	for (size_t minlen = 2; minlen <= 9; minlen++)
+		run_class_with(minlen, 600, 4, 16 - minlen, al, 90);
+}
 
 static void test_gram_choice(void **state)
 {
@@ -204,7 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_min2), cmocka_unit_test(test_min3), cmocka_unit_test(test_min4),
-		cmocka_unit_test(test_min5), cmocka_unit_test(test_min7), cmocka_unit_test(test_gram_choice), cmocka_unit_test(test_overlay),
+		cmocka_unit_test(test_min5), cmocka_unit_test(test_min7), cmocka_unit_test(test_few), cmocka_unit_test(test_gram_choice), cmocka_unit_test(test_overlay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
