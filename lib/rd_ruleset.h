@@ -169,6 +169,9 @@ struct rd_ruleset_input {
 	int base_leads_known;
 	const struct rd_first_bytes *base_first;
 	size_t nbase_first;
+	/* rules[0..nunique) have distinct ids (the built-in rules: redact-rulec
+	 * checked them); a set of no others needs no search for overridden ids. */
+	size_t nunique;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
 	struct rd_rule_defs *owned[RD_OWNED_MAX]; /* definitions the set takes ownership of */
