@@ -220,6 +220,32 @@ static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_
 	return 0;
 }
 
+/* How many leads a rule holds back (rd_kw_source.nholds). */
+static size_t nholds_of(const struct rd_kw_source *src, const struct rd_rule *r, size_t i)
+{
+	if (r->literal || r->anchored)
+		return 0;
+	return (r->def->flags & RD_RULE_PLANNED) ? r->def->nleads : src[i].nholds;
+}
+
+/* The keyword sources of every rule, for an index built at run time (src
+ * holds the leads of the rules analysed by rd_ruleset_build already).  Not
+ * written otherwise: a set of the built-in rules alone uses their prebuilt
+ * index, and src's pages then stay untouched. */
+static void fill_sources(struct rd_kw_source *src, const struct rd_ruleset *rs, const struct rd_ruleset_input *in)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rd_rule *r = &rs->rules[i];
+		const struct rd_rule_def *d = r->def;
+		src[i].keywords = d->keywords;
+		src[i].nkeywords = (in->disabled && in->disabled[i]) ? 0 : d->nkeywords;
+		if ((d->flags & RD_RULE_PLANNED) && !r->literal && !r->anchored) {
+			src[i].holds = d->leads;
+			src[i].nholds = d->nleads;
+		}
+	}
+}
+
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
 {
 	*out = NULL;
@@ -276,18 +302,19 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			if (!anchored && r->prefix_max > rs->max_prefix)
 				rs->max_prefix = r->prefix_max;
 			if (!anchored) {
+				/* src is written here only for rules analysed now:
+				 * those of redact-rulec have their leads in d (and
+				 * src is filled in below when an index is built) */
 				const char *const *leads = d->leads;
-				if (planned) {
-					src[i].nholds = d->nleads;
-				} else {
+				size_t nholds = d->nleads;
+				if (!planned) {
 					const char **found;
-					src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &found);
-					leads = found;
+					nholds = src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &found);
+					leads = src[i].holds = found;
 				}
-				src[i].holds = leads;
-				if (!src[i].nholds)
+				if (!nholds)
 					ntail++;
-				else if (uncovered_leads(&rs->arena, r, d, leads, src[i].nholds))
+				else if (uncovered_leads(&rs->arena, r, d, leads, nholds))
 					goto fail;
 			}
 			/* Only windowed rules are searched for matches in progress
@@ -304,8 +331,6 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
 		atomic_init(&r->counter, NULL);
-		src[i].keywords = d->keywords;
-		src[i].nkeywords = r->disabled ? 0 : d->nkeywords;
 	}
 
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
@@ -323,7 +348,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			struct rd_rule *r = &rs->rules[i];
-			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
+			if (r->literal || r->anchored || r->disabled || nholds_of(src, r, i) || r->single_line != pass)
 				continue;
 			size_t t = rs->ntail;
 			struct rd_tail *tl = &rs->tail[t];
@@ -353,7 +378,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct rd_rule *r = &rs->rules[i];
-		if (r->literal || r->anchored || !src[i].nholds)
+		if (r->literal || r->anchored || !nholds_of(src, r, i))
 			continue;
 		int g = rd_lead_group(r);
 		if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
@@ -397,11 +422,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			atomic_init(&rs->leadix[lg], in->base_leads[lg] ? (struct rd_kwindex *)in->base_leads[lg]
 								       : RD_LEADIX_NONE);
 	} else if (in->base && in->nbase < n) {
+		fill_sources(src, rs, in);
 		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
 				      (uint32_t)in->nbase);
 	}
 	if (rc == RD_KW_INCOMPATIBLE) {
 		/* One index of every enabled rule, the built-in ones too. */
+		fill_sources(src, rs, in);
 		for (size_t i = 0; i < n; i++) {
 			int off = rs->rules[i].disabled;
 			src[i].nkeywords = off ? 0 : in->rules[i]->nkeywords;
