@@ -191,6 +191,10 @@ const struct rd_kwindex *rd_builtin_index(int which);
 extern const int rd_builtin_leadix_known;
 extern const struct rd_first_bytes rd_builtin_first[];
 extern const size_t rd_builtin_nfirst;
+/* The bytes a match in progress of each built-in rule that is a tail rule
+ * when enabled can consume (rd_regex_progress_bytes), sorted by rule. */
+extern const struct rd_first_bytes rd_builtin_progress[];
+extern const size_t rd_builtin_nprogress;
 /* Appends the built-in rules and global allowlists to d (builtin.c).
  * Returns 0 or REDACT_ERROR_NOMEM. */
 int rd_builtin_defs(struct rd_rule_defs *d);

@@ -55,7 +55,7 @@ struct rd_rule {
 	uint8_t single_line;       /* windowed rules: no match in progress can contain '\n' (rd_rule_single_line) */
 	/* Leads of a windowed rule that contain none of its keywords: only these
 	 * can start a match in progress that the keyword pass cannot see. */
-	const char **scan_leads;
+	const char *const *scan_leads;
 	uint32_t nscan_leads;
 	const char *literal_value; /* literal rules: the exact bytes to mask */
 	size_t literal_len;
@@ -169,6 +169,12 @@ struct rd_ruleset_input {
 	int base_leads_known;
 	const struct rd_first_bytes *base_first;
 	size_t nbase_first;
+	/* Also from redact-rulec, when rules[] begins with the built-in rules
+	 * (the only RD_RULE_PLANNED ones), for those that are tail rules when
+	 * enabled: the bytes a match in progress can consume
+	 * (rd_regex_progress_bytes), sorted by rule. */
+	const struct rd_first_bytes *base_progress;
+	size_t nbase_progress;
 	/* rules[0..nunique) have distinct ids (the built-in rules: redact-rulec
 	 * checked them); a set of no others needs no search for overridden ids. */
 	size_t nunique;
@@ -192,6 +198,14 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
  * prefix removed).  Used by the build and by redact-rulec, which stores the
  * result for the built-in rules. */
 const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
+/* redact-rulec's plan of a windowed built-in rule also says which of its
+ * leads contain none of its keywords (rd_ruleset.c, uncovered_leads): they
+ * come first in rd_rule_def.leads, and their number is in the flags. */
+#define RD_RULE_SCAN_LEADS_KNOWN (1u << 15)
+#define RD_RULE_SCAN_LEADS_SHIFT 16
+/* Reorders leads[0..n) (stably) so that those that contain none of the
+ * rule's keywords come first; returns how many they are. */
+size_t rd_rule_uncovered_first(const char **leads, size_t n, const struct rd_rule_def *d);
 /* 1 when no match in progress of a windowed rule, before its keyword, can
  * contain a newline (rd_regex_progress_bytes). */
 int rd_rule_single_line(const char *regex, const struct rd_rule_def *d);

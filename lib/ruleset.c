@@ -204,20 +204,60 @@ static int contains_ci(const char *hay, const char *needle)
  * asks PCRE2 for a partial match at the end of a write (and a keyword cut by
  * the end of the write is held back as a keyword prefix); only the other
  * leads need their own search.  Returns nonzero when out of memory. */
+static int lead_covered(const char *lead, const struct rd_rule_def *d)
+{
+	for (size_t j = 0; j < d->nkeywords; j++)
+		if (contains_ci(lead, d->keywords[j]))
+			return 1;
+	return 0;
+}
+
 static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char *const *leads,
 			   size_t nleads)
 {
-	r->scan_leads = rd_arena_alloc(a, (nleads + 1) * sizeof(*r->scan_leads));
-	if (!r->scan_leads)
-		return -1;
-	for (size_t k = 0; k < nleads; k++) {
-		int covered = 0;
-		for (size_t j = 0; j < d->nkeywords && !covered; j++)
-			covered = contains_ci(leads[k], d->keywords[j]);
-		if (!covered)
-			r->scan_leads[r->nscan_leads++] = leads[k];
+	unsigned f = d->flags;
+	if ((f & RD_RULE_PLANNED) && (f & RD_RULE_SCAN_LEADS_KNOWN) && leads == d->leads) {
+		/* redact-rulec put them first */
+		r->scan_leads = d->leads;
+		r->nscan_leads = f >> RD_RULE_SCAN_LEADS_SHIFT;
+		return 0;
 	}
+	const char **v = rd_arena_alloc(a, (nleads + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t k = 0; k < nleads; k++)
+		if (!lead_covered(leads[k], d))
+			v[r->nscan_leads++] = leads[k];
+	r->scan_leads = v;
 	return 0;
+}
+
+size_t rd_rule_uncovered_first(const char **leads, size_t n, const struct rd_rule_def *d)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (lead_covered(leads[i], d))
+			continue;
+		/* move leads[i] to k, the covered ones between shift up */
+		const char *l = leads[i];
+		memmove(leads + k + 1, leads + k, (i - k) * sizeof(*leads));
+		leads[k++] = l;
+	}
+	return k;
+}
+
+/* The entry of rule i in v[0..n) (sorted by rule), or NULL. */
+static const struct rd_first_bytes *find_rule(const struct rd_first_bytes *v, size_t n, uint32_t i)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].rule < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].rule == i ? &v[lo] : NULL;
 }
 
 /* How many leads a rule holds back (rd_kw_source.nholds). */
@@ -353,7 +393,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			size_t t = rs->ntail;
 			struct rd_tail *tl = &rs->tail[t];
 			uint64_t *bytes = rs->tail_bytes[t];
-			(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, bytes);
+			const struct rd_first_bytes *pre = NULL;
+			if (r->def->flags & RD_RULE_PLANNED)
+				pre = find_rule(in->base_progress, in->nbase_progress, (uint32_t)i);
+			if (pre)
+				memcpy(bytes, pre->set, sizeof(pre->set)); /* redact-rulec's */
+			else
+				(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, bytes);
 			tl->prefix_max = r->prefix_max;
 			tl->single_line = r->single_line;
 			tl->disabled = 0; /* set below, after ids are resolved */

@@ -11,6 +11,8 @@ const size_t rd_builtin_nglobal = 0;
 const int rd_builtin_leadix_known = 0;
 const struct rd_first_bytes rd_builtin_first[] = {{0, {0, 0, 0, 0}}};
 const size_t rd_builtin_nfirst = 0;
+const struct rd_first_bytes rd_builtin_progress[] = {{0, {0, 0, 0, 0}}};
+const size_t rd_builtin_nprogress = 0;
 
 const struct rd_kwindex *rd_builtin_index(int which)
 {
