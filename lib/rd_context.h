@@ -177,6 +177,7 @@ struct rd_builtin_rule {
 };
 extern const char rd_builtin_text[];
 extern const uint32_t rd_builtin_lists[];
+extern const size_t rd_builtin_nlists;
 extern const struct rd_builtin_allow rd_builtin_allows[]; /* the global ones first */
 extern const struct rd_builtin_rule rd_builtin_rules[];
 extern const size_t rd_builtin_nrules;

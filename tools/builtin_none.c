@@ -4,6 +4,7 @@
 
 const char rd_builtin_text[] = "";
 const uint32_t rd_builtin_lists[] = {0};
+const size_t rd_builtin_nlists = 0;
 const struct rd_builtin_allow rd_builtin_allows[] = {{0}};
 const struct rd_builtin_rule rd_builtin_rules[] = {{0}};
 const size_t rd_builtin_nrules = 0;

@@ -443,7 +443,7 @@ int main(int argc, char **argv)
 	fputs("const uint32_t rd_builtin_lists[] = {", f);
 	for (size_t i = 0; i < lists.n; i++)
 		fprintf(f, "%s%uu", sep(i, 12), lists.v[i]);
-	fprintf(f, "%s0};\n", sep(lists.n, 12));
+	fprintf(f, "%s0};\nconst size_t rd_builtin_nlists = %zu;\n", sep(lists.n, 12), lists.n);
 	fputs("const struct rd_builtin_allow rd_builtin_allows[] = {\n", f);
 	for (size_t i = 0; i < allows.n; i++) {
 		const struct rd_builtin_allow *a = &allows.v[i];
