@@ -359,6 +359,9 @@ static int build_ruleset(struct redact_context *cx, const struct source_list *sl
 		in.base_leads_known = in.base && rd_builtin_leadix_known;
 		in.base_first = rd_builtin_first;
 		in.nbase_first = rd_builtin_nfirst;
+		in.nunique = rd_builtin_nrules; /* redact-rulec checked them */
+		in.base_progress = rd_builtin_progress;
+		in.nbase_progress = rd_builtin_nprogress;
 	}
 	for (size_t s = 0; s < nloaded; s++) {
 		for (size_t i = 0; i < loaded[s]->nrules; i++) {

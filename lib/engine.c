@@ -82,16 +82,21 @@ static int prepare(struct rd_scratch *sc, struct rd_ruleset *rs)
 	if (grow((void **)&sc->hits, &sc->hits_cap, need_hits, sizeof(*sc->hits)))
 		return REDACT_ERROR_NOMEM;
 	if (rs->nrules > sc->rules_cap) {
-		size_t cap = sc->rules_cap;
-		size_t c1 = cap, c2 = cap, c3 = cap;
-		if (grow((void **)&sc->stamp, &cap, rs->nrules, sizeof(uint32_t)) ||
-		    grow((void **)&sc->last_end, &c1, rs->nrules, sizeof(uint32_t)) ||
-		    grow((void **)&sc->searched, &c2, rs->nrules, sizeof(uint32_t)) ||
-		    grow((void **)&sc->flags, &c3, rs->nrules, sizeof(uint32_t)))
+		/* The four per-rule arrays in one block (stamp first, which the
+		 * others follow; scratch.c frees the block through stamp): one
+		 * allocation and 2 pages for the built-in rules, not 4 blocks of
+		 * a page each.  Rounded to 16 rules, not doubled: the block of
+		 * 472 rules then fits 8 KiB.  A new block is all zeros, so no
+		 * stamp looks valid (gen never wraps to 0 below). */
+		size_t cap = (rs->nrules + 15) & ~(size_t)15;
+		uint32_t *block = rd_mem_calloc(4 * cap * sizeof(uint32_t));
+		if (!block)
 			return REDACT_ERROR_NOMEM;
-		/* New stamps must not look valid: zero them all (gen never wraps
-		 * to 0 below, so a zero stamp is never current). */
-		memset(sc->stamp, 0, cap * sizeof(uint32_t));
+		rd_mem_free(sc->stamp);
+		sc->stamp = block;
+		sc->last_end = block + cap;
+		sc->searched = block + 2 * cap;
+		sc->flags = block + 3 * cap;
 		sc->rules_cap = cap;
 	}
 	if (++sc->gen == 0) {

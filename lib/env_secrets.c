@@ -33,10 +33,13 @@ static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /* REDACT_ENV_NAMES parsed once: most patterns are "*SUFFIX" or an exact
  * name, tested with one memcmp; anything else goes to fnmatch.  This runs
- * over the whole environment in every process that prints. */
+ * over the whole environment in every process that prints.  A pattern
+ * points into the list (no copy): 64 patterns of 128 bytes each made a
+ * 9 KiB frame whose stack probes touched 2-3 new pages on a first write. */
+#define PAT_TEXT_MAX 128 /* longer patterns are ignored */
 struct name_pattern {
 	enum { PAT_SUFFIX, PAT_EXACT, PAT_GLOB } kind;
-	char text[128];
+	const char *text; /* not NUL-terminated: len bytes */
 	size_t len;
 };
 
@@ -50,19 +53,22 @@ static size_t parse_patterns(const char *list, struct name_pattern *out, size_t 
 		while (*e && *e != ',' && *e != ' ')
 			e++;
 		size_t pl = (size_t)(e - p);
-		if (pl && pl < sizeof(out[n].text)) {
+		if (pl && pl < PAT_TEXT_MAX) {
 			struct name_pattern *np = &out[n++];
-			memcpy(np->text, p, pl);
-			np->text[pl] = 0;
-			if (np->text[0] == '*' && !strpbrk(np->text + 1, "*?[\\")) {
+			size_t special = 0; /* "*?[\\" after the first byte */
+			for (size_t i = 1; i < pl; i++)
+				special += p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\';
+			if (p[0] == '*' && !special) {
 				np->kind = PAT_SUFFIX;
-				memmove(np->text, np->text + 1, pl);
+				np->text = p + 1;
 				np->len = pl - 1;
-			} else if (!strpbrk(np->text, "*?[\\")) {
+			} else if (!special && p[0] != '?' && p[0] != '[' && p[0] != '\\') {
 				np->kind = PAT_EXACT;
+				np->text = p;
 				np->len = pl;
 			} else {
 				np->kind = PAT_GLOB;
+				np->text = p;
 				np->len = pl;
 			}
 		}
@@ -82,12 +88,14 @@ static int name_selected(const struct name_pattern *pats, size_t npats, const ch
 			if (nlen == p->len && !memcmp(name, p->text, nlen))
 				return 1;
 		} else {
-			char n[256];
+			char n[256], pat[PAT_TEXT_MAX];
 			if (nlen >= sizeof(n))
 				continue;
 			memcpy(n, name, nlen);
 			n[nlen] = 0;
-			if (fnmatch(p->text, n, 0) == 0)
+			memcpy(pat, p->text, p->len);
+			pat[p->len] = 0;
+			if (fnmatch(pat, n, 0) == 0)
 				return 1;
 		}
 	}

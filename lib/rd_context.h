@@ -183,6 +183,7 @@ struct rd_builtin_rule {
 };
 extern const char rd_builtin_text[];
 extern const uint32_t rd_builtin_lists[];
+extern const size_t rd_builtin_nlists;
 extern const struct rd_builtin_allow rd_builtin_allows[]; /* the global ones first */
 extern const struct rd_builtin_rule rd_builtin_rules[];
 extern const size_t rd_builtin_nrules;
@@ -197,6 +198,10 @@ const struct rd_kwindex *rd_builtin_index(int which);
 extern const int rd_builtin_leadix_known;
 extern const struct rd_first_bytes rd_builtin_first[];
 extern const size_t rd_builtin_nfirst;
+/* The bytes a match in progress of each built-in rule that is a tail rule
+ * when enabled can consume (rd_regex_progress_bytes), sorted by rule. */
+extern const struct rd_first_bytes rd_builtin_progress[];
+extern const size_t rd_builtin_nprogress;
 /* Appends the built-in rules and global allowlists to d (builtin.c).
  * Returns 0 or REDACT_ERROR_NOMEM. */
 int rd_builtin_defs(struct rd_rule_defs *d);

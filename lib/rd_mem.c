@@ -131,8 +131,61 @@ static size_t slab_len(unsigned c)
  * once published), so the compare-and-swap below has no ABA problem. */
 static _Atomic uint64_t fresh[NCLASSES];
 
+/* Blocks of the small classes (up to POOL_MAX_CLASS, 2 KiB) come from one
+ * pool of untouched memory shared by all of them, in the same form as
+ * fresh[] but with the count in units of the smallest class: the first
+ * block of each class no longer opens a page of its own (a process's first
+ * write allocates a few blocks in each of ~7 small classes, one page fault
+ * each).  Blocks keep their class: a freed one goes to its class's list. */
+#define POOL_MAX_CLASS 6
+#define POOL_UNIT ((size_t)1 << MIN_SHIFT)
+static _Atomic uint64_t pool;
+
+static struct hdr *take_pool(unsigned c)
+{
+	size_t bs = class_size(c);
+	uint64_t units = bs / POOL_UNIT;
+	uint64_t old = atomic_load_explicit(&pool, memory_order_acquire);
+	for (;;) {
+		uint64_t left = old >> 48;
+		if (left < units)
+			return NULL;
+		char *p = top_ptr(old);
+		uint64_t next = (left - units) << 48 | ((uint64_t)(uintptr_t)(p + bs) & PTR_MASK);
+		if (atomic_compare_exchange_weak_explicit(&pool, &old, next, memory_order_acq_rel,
+							  memory_order_acquire))
+			return (struct hdr *)p;
+	}
+}
+
+/* A new pool slab whose first block is the caller's, published over a pool
+ * too short for class c (the rest of the old one, less than a block of c,
+ * is left unused).  NULL as for refill. */
+static struct hdr *refill_pool(unsigned c)
+{
+	size_t len = SLAB, bs = class_size(c);
+	uint64_t cur = atomic_load_explicit(&pool, memory_order_acquire);
+	if ((cur >> 48) >= bs / POOL_UNIT)
+		return NULL; /* another thread refilled it: take from there */
+	char *slab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slab == MAP_FAILED)
+		return NULL;
+	if ((uint64_t)(uintptr_t)slab + len > PTR_MASK) {
+		munmap(slab, len);
+		return NULL;
+	}
+	uint64_t rest = (uint64_t)((len - bs) / POOL_UNIT) << 48 | ((uint64_t)(uintptr_t)(slab + bs) & PTR_MASK);
+	if (!atomic_compare_exchange_strong_explicit(&pool, &cur, rest, memory_order_acq_rel, memory_order_acquire)) {
+		munmap(slab, len); /* never published */
+		return NULL;
+	}
+	return (struct hdr *)slab;
+}
+
 static struct hdr *take_fresh(unsigned c)
 {
+	if (c <= POOL_MAX_CLASS)
+		return take_pool(c);
 	size_t bs = class_size(c);
 	uint64_t old = atomic_load_explicit(&fresh[c], memory_order_acquire);
 	for (;;) {
@@ -152,6 +205,8 @@ static struct hdr *take_fresh(unsigned c)
  * published fresh blocks meanwhile (the caller takes one of those). */
 static struct hdr *refill(unsigned c)
 {
+	if (c <= POOL_MAX_CLASS)
+		return refill_pool(c);
 	size_t len = slab_len(c);
 	char *slab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (slab == MAP_FAILED)

@@ -46,19 +46,11 @@ enum rd_report_flags {
 };
 
 struct rd_rule {
+	/* Ordered for size (96 bytes, no padding: the array of the built-in
+	 * rules is written on a first write, 11 pages instead of 14 at 120
+	 * bytes) and so that what a keyword hit reads is in the first 48. */
 	const struct rd_rule_def *def;
-	uint8_t disabled;          /* kept in the set (indexes are stable), never run */
 	const char *regex;         /* effective regex (pathological prefix removed) */
-	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
-	uint8_t literal;
-	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
-	uint8_t single_line;       /* windowed rules: no match in progress can contain '\n' (rd_rule_single_line) */
-	/* Leads of a windowed rule that contain none of its keywords: only these
-	 * can start a match in progress that the keyword pass cannot see. */
-	const char **scan_leads;
-	uint32_t nscan_leads;
-	const char *literal_value; /* literal rules: the exact bytes to mask */
-	size_t literal_len;
 	/* Two tiers: `code` is compiled for the interpreter on first use;
 	 * after RD_JIT_AFTER matches a copy with JIT code is made, `jcode`
 	 * (set once, then returned by rd_rule_code).  A process that prints a
@@ -66,10 +58,21 @@ struct rd_rule {
 	 * 3/4 of the compile cost, field notes section 8). */
 	_Atomic(pcre2_code *) code;
 	_Atomic(pcre2_code *) jcode;
+	uint32_t prefix_max;       /* window before a keyword hit (unanchored rules) */
+	uint8_t disabled;          /* kept in the set (indexes are stable), never run */
+	uint8_t anchored;          /* compiled PCRE2_ANCHORED, run at keyword starts */
+	uint8_t literal;
+	uint8_t single_line;       /* windowed rules: no match in progress can contain '\n' (rd_rule_single_line) */
 	_Atomic uint32_t uses;
 	_Atomic uint32_t lookbehind; /* PCRE2_INFO_MAXLOOKBEHIND, once compiled */
-	_Atomic(struct rd_allow_compiled *) allow;
+	/* Leads of a windowed rule that contain none of its keywords: only these
+	 * can start a match in progress that the keyword pass cannot see. */
+	const char *const *scan_leads;
+	uint32_t nscan_leads;
 	_Atomic int reported;
+	const char *literal_value; /* literal rules: the exact bytes to mask */
+	size_t literal_len;
+	_Atomic(struct rd_allow_compiled *) allow;
 	_Atomic(struct rd_counter *) counter; /* looked up on the first match */
 };
 
@@ -169,6 +172,15 @@ struct rd_ruleset_input {
 	int base_leads_known;
 	const struct rd_first_bytes *base_first;
 	size_t nbase_first;
+	/* Also from redact-rulec, when rules[] begins with the built-in rules
+	 * (the only RD_RULE_PLANNED ones), for those that are tail rules when
+	 * enabled: the bytes a match in progress can consume
+	 * (rd_regex_progress_bytes), sorted by rule. */
+	const struct rd_first_bytes *base_progress;
+	size_t nbase_progress;
+	/* rules[0..nunique) have distinct ids (the built-in rules: redact-rulec
+	 * checked them); a set of no others needs no search for overridden ids. */
+	size_t nunique;
 	const struct rd_allowlist_def *const *global;
 	size_t nglobal;
 	struct rd_rule_defs *owned[RD_OWNED_MAX]; /* definitions the set takes ownership of */
@@ -189,6 +201,14 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
  * prefix removed).  Used by the build and by redact-rulec, which stores the
  * result for the built-in rules. */
 const char *rd_rule_plan(rd_arena *a, const struct rd_rule_def *d, int *anchored, uint32_t *prefix);
+/* redact-rulec's plan of a windowed built-in rule also says which of its
+ * leads contain none of its keywords (rd_ruleset.c, uncovered_leads): they
+ * come first in rd_rule_def.leads, and their number is in the flags. */
+#define RD_RULE_SCAN_LEADS_KNOWN (1u << 15)
+#define RD_RULE_SCAN_LEADS_SHIFT 16
+/* Reorders leads[0..n) (stably) so that those that contain none of the
+ * rule's keywords come first; returns how many they are. */
+size_t rd_rule_uncovered_first(const char **leads, size_t n, const struct rd_rule_def *d);
 /* 1 when no match in progress of a windowed rule, before its keyword, can
  * contain a newline (rd_regex_progress_bytes). */
 int rd_rule_single_line(const char *regex, const struct rd_rule_def *d);

@@ -204,20 +204,86 @@ static int contains_ci(const char *hay, const char *needle)
  * asks PCRE2 for a partial match at the end of a write (and a keyword cut by
  * the end of the write is held back as a keyword prefix); only the other
  * leads need their own search.  Returns nonzero when out of memory. */
+static int lead_covered(const char *lead, const struct rd_rule_def *d)
+{
+	for (size_t j = 0; j < d->nkeywords; j++)
+		if (contains_ci(lead, d->keywords[j]))
+			return 1;
+	return 0;
+}
+
 static int uncovered_leads(rd_arena *a, struct rd_rule *r, const struct rd_rule_def *d, const char *const *leads,
 			   size_t nleads)
 {
-	r->scan_leads = rd_arena_alloc(a, (nleads + 1) * sizeof(*r->scan_leads));
-	if (!r->scan_leads)
-		return -1;
-	for (size_t k = 0; k < nleads; k++) {
-		int covered = 0;
-		for (size_t j = 0; j < d->nkeywords && !covered; j++)
-			covered = contains_ci(leads[k], d->keywords[j]);
-		if (!covered)
-			r->scan_leads[r->nscan_leads++] = leads[k];
+	unsigned f = d->flags;
+	if ((f & RD_RULE_PLANNED) && (f & RD_RULE_SCAN_LEADS_KNOWN) && leads == d->leads) {
+		/* redact-rulec put them first */
+		r->scan_leads = d->leads;
+		r->nscan_leads = f >> RD_RULE_SCAN_LEADS_SHIFT;
+		return 0;
 	}
+	const char **v = rd_arena_alloc(a, (nleads + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t k = 0; k < nleads; k++)
+		if (!lead_covered(leads[k], d))
+			v[r->nscan_leads++] = leads[k];
+	r->scan_leads = v;
 	return 0;
+}
+
+size_t rd_rule_uncovered_first(const char **leads, size_t n, const struct rd_rule_def *d)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (lead_covered(leads[i], d))
+			continue;
+		/* move leads[i] to k, the covered ones between shift up */
+		const char *l = leads[i];
+		memmove(leads + k + 1, leads + k, (i - k) * sizeof(*leads));
+		leads[k++] = l;
+	}
+	return k;
+}
+
+/* The entry of rule i in v[0..n) (sorted by rule), or NULL. */
+static const struct rd_first_bytes *find_rule(const struct rd_first_bytes *v, size_t n, uint32_t i)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].rule < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].rule == i ? &v[lo] : NULL;
+}
+
+/* How many leads a rule holds back (rd_kw_source.nholds). */
+static size_t nholds_of(const struct rd_kw_source *src, const struct rd_rule *r, size_t i)
+{
+	if (r->literal || r->anchored)
+		return 0;
+	return (r->def->flags & RD_RULE_PLANNED) ? r->def->nleads : src[i].nholds;
+}
+
+/* The keyword sources of every rule, for an index built at run time (src
+ * holds the leads of the rules analysed by rd_ruleset_build already).  Not
+ * written otherwise: a set of the built-in rules alone uses their prebuilt
+ * index, and src's pages then stay untouched. */
+static void fill_sources(struct rd_kw_source *src, const struct rd_ruleset *rs, const struct rd_ruleset_input *in)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rd_rule *r = &rs->rules[i];
+		const struct rd_rule_def *d = r->def;
+		src[i].keywords = d->keywords;
+		src[i].nkeywords = (in->disabled && in->disabled[i]) ? 0 : d->nkeywords;
+		if ((d->flags & RD_RULE_PLANNED) && !r->literal && !r->anchored) {
+			src[i].holds = d->leads;
+			src[i].nholds = d->nleads;
+		}
+	}
 }
 
 int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in, char *err, size_t errsize)
@@ -276,18 +342,19 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			if (!anchored && r->prefix_max > rs->max_prefix)
 				rs->max_prefix = r->prefix_max;
 			if (!anchored) {
+				/* src is written here only for rules analysed now:
+				 * those of redact-rulec have their leads in d (and
+				 * src is filled in below when an index is built) */
 				const char *const *leads = d->leads;
-				if (planned) {
-					src[i].nholds = d->nleads;
-				} else {
+				size_t nholds = d->nleads;
+				if (!planned) {
 					const char **found;
-					src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &found);
-					leads = found;
+					nholds = src[i].nholds = rd_regex_literal_leads(&rs->arena, r->regex, &found);
+					leads = src[i].holds = found;
 				}
-				src[i].holds = leads;
-				if (!src[i].nholds)
+				if (!nholds)
 					ntail++;
-				else if (uncovered_leads(&rs->arena, r, d, leads, src[i].nholds))
+				else if (uncovered_leads(&rs->arena, r, d, leads, nholds))
 					goto fail;
 			}
 			/* Only windowed rules are searched for matches in progress
@@ -304,8 +371,6 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		atomic_init(&r->allow, NULL);
 		atomic_init(&r->reported, 0);
 		atomic_init(&r->counter, NULL);
-		src[i].keywords = d->keywords;
-		src[i].nkeywords = r->disabled ? 0 : d->nkeywords;
 	}
 
 	rs->tail_rules = rd_arena_alloc(&rs->arena, (ntail + 1) * sizeof(uint32_t));
@@ -323,12 +388,18 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			struct rd_rule *r = &rs->rules[i];
-			if (r->literal || r->anchored || r->disabled || src[i].nholds || r->single_line != pass)
+			if (r->literal || r->anchored || r->disabled || nholds_of(src, r, i) || r->single_line != pass)
 				continue;
 			size_t t = rs->ntail;
 			struct rd_tail *tl = &rs->tail[t];
 			uint64_t *bytes = rs->tail_bytes[t];
-			(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, bytes);
+			const struct rd_first_bytes *pre = NULL;
+			if (r->def->flags & RD_RULE_PLANNED)
+				pre = find_rule(in->base_progress, in->nbase_progress, (uint32_t)i);
+			if (pre)
+				memcpy(bytes, pre->set, sizeof(pre->set)); /* redact-rulec's */
+			else
+				(void)rd_regex_progress_bytes(r->regex, r->def->keywords, r->def->nkeywords, bytes);
 			tl->prefix_max = r->prefix_max;
 			tl->single_line = r->single_line;
 			tl->disabled = 0; /* set below, after ids are resolved */
@@ -353,7 +424,7 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct rd_rule *r = &rs->rules[i];
-		if (r->literal || r->anchored || !src[i].nholds)
+		if (r->literal || r->anchored || !nholds_of(src, r, i))
 			continue;
 		int g = rd_lead_group(r);
 		if (r->nscan_leads && r->prefix_max > rs->lead_window[g])
@@ -363,14 +434,16 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 		atomic_init(&rs->leadix[g], NULL);
 
 	/* Later definitions of an id replace earlier ones (a "+path" rule
-	 * source can override a built-in rule): the earlier one is disabled. */
+	 * source can override a built-in rule): the earlier one is disabled.
+	 * Not when every id is known to be distinct (the built-in rules alone):
+	 * the table of ids is ~5 pages that a process would touch on its first
+	 * write for nothing. */
 	size_t tsize = 16;
 	while (tsize < n * 2)
 		tsize *= 2;
-	ids = rd_mem_calloc(tsize * sizeof(*ids));
-	if (!ids)
+	if (n > in->nunique && !(ids = rd_mem_calloc(tsize * sizeof(*ids))))
 		goto fail;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; ids && i < n; i++) {
 		if (rs->rules[i].disabled)
 			continue;
 		const char *id = rs->rules[i].def->id;
@@ -395,11 +468,13 @@ int rd_ruleset_build(struct rd_ruleset **out, const struct rd_ruleset_input *in,
 			atomic_init(&rs->leadix[lg], in->base_leads[lg] ? (struct rd_kwindex *)in->base_leads[lg]
 								       : RD_LEADIX_NONE);
 	} else if (in->base && in->nbase < n) {
+		fill_sources(src, rs, in);
 		rc = rd_kwindex_build(&rs->kw, &rs->arena, src + in->nbase, n - in->nbase, in->base,
 				      (uint32_t)in->nbase);
 	}
 	if (rc == RD_KW_INCOMPATIBLE) {
 		/* One index of every enabled rule, the built-in ones too. */
+		fill_sources(src, rs, in);
 		for (size_t i = 0; i < n; i++) {
 			int off = rs->rules[i].disabled;
 			src[i].nkeywords = off ? 0 : in->rules[i]->nkeywords;

@@ -21,10 +21,7 @@ static void scratch_free(struct rd_scratch *sc)
 	pcre2_general_context_free(sc->gctx);
 	rd_mem_free(sc->hits);
 	rd_mem_free(sc->spans);
-	rd_mem_free(sc->stamp);
-	rd_mem_free(sc->last_end);
-	rd_mem_free(sc->searched);
-	rd_mem_free(sc->flags);
+	rd_mem_free(sc->stamp); /* and last_end, searched, flags: one block (engine.c) */
 	rd_mem_free(sc->out);
 	rd_mem_free(sc);
 }

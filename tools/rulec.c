@@ -326,6 +326,12 @@ static int emit_leads_and_firsts(FILE *f, struct rd_rule_defs *d, const struct r
 	return 0;
 }
 
+/* rd_builtin_progress, in rule order */
+static struct {
+	struct rd_first_bytes *v;
+	size_t n, cap;
+} progress;
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -393,6 +399,20 @@ int main(int argc, char **argv)
 			}
 			/* the plan: prefix_max 0 = anchored at keywords, else the window */
 			flags |= RD_RULE_PLANNED | (single ? RD_RULE_SINGLE_LINE : 0);
+			if (nleads) {
+				/* the leads the keyword pass cannot see first, and how many */
+				size_t nscan = rd_rule_uncovered_first(leads, nleads, r);
+				flags |= RD_RULE_SCAN_LEADS_KNOWN | (unsigned)nscan << RD_RULE_SCAN_LEADS_SHIFT;
+			} else if (!anchored) {
+				/* a tail rule: what its match in progress can consume */
+				if (progress.n == progress.cap) {
+					progress.cap = progress.cap ? progress.cap * 2 : 64;
+					progress.v = realloc(progress.v, progress.cap * sizeof(*progress.v));
+				}
+				struct rd_first_bytes *p = &progress.v[progress.n++];
+				p->rule = (uint32_t)i;
+				(void)rd_regex_progress_bytes(regex, r->keywords, r->nkeywords, p->set);
+			}
 		}
 		const char *file = r->file;
 		char shown[512];
@@ -423,7 +443,7 @@ int main(int argc, char **argv)
 	fputs("const uint32_t rd_builtin_lists[] = {", f);
 	for (size_t i = 0; i < lists.n; i++)
 		fprintf(f, "%s%uu", sep(i, 12), lists.v[i]);
-	fprintf(f, "%s0};\n", sep(lists.n, 12));
+	fprintf(f, "%s0};\nconst size_t rd_builtin_nlists = %zu;\n", sep(lists.n, 12), lists.n);
 	fputs("const struct rd_builtin_allow rd_builtin_allows[] = {\n", f);
 	for (size_t i = 0; i < allows.n; i++) {
 		const struct rd_builtin_allow *a = &allows.v[i];
@@ -447,6 +467,15 @@ int main(int argc, char **argv)
 		fputs(" */\n", f);
 	}
 	fprintf(f, "\t{0}};\nconst size_t rd_builtin_nrules = %zu;\n", d.nrules);
+	fputs("const struct rd_first_bytes rd_builtin_progress[] = {\n", f);
+	for (size_t k = 0; k < progress.n; k++)
+		fprintf(f, "\t{%uu, {0x%llxull, 0x%llxull, 0x%llxull, 0x%llxull}},\n", progress.v[k].rule,
+			(unsigned long long)progress.v[k].set[0], (unsigned long long)progress.v[k].set[1],
+			(unsigned long long)progress.v[k].set[2], (unsigned long long)progress.v[k].set[3]);
+	if (!progress.n)
+		fputs("\t{0, {0, 0, 0, 0}},\n", f);
+	fprintf(f, "};\nconst size_t rd_builtin_nprogress = %zu;\n", progress.n);
+	free(progress.v);
 	free(out);
 	if (emit_index(f, &d)) {
 		fprintf(stderr, "redact-rulec: cannot build the keyword index\n");

@@ -3,7 +3,9 @@
  * names the file, the line and the rule, and says what is wrong (stated in
  * the file's header comments: "# error:", "# line:", "# rule:"). */
 #include "test_util.h"
+#include "rd_context.h"
 #include "rd_rule.h"
+#include "rd_ruleset.h"
 
 #include <dirent.h>
 
@@ -220,6 +222,80 @@ static void test_builtin_rules_present(void **state)
 	free(path);
 }
 
+/* A "+path" rule with the id of a built-in rule replaces it (the built-in
+ * one is disabled), also now that a set of the built-in rules alone skips
+ * the search for repeated ids. */
+static void test_builtin_rule_overridden(void **state)
+{
+	(void)state;
+	redact_config *cfg;
+	assert_int_equal(redact_config_create(&cfg), 0);
+	redact_context *ctx;
+	assert_int_equal(redact_context_create(&ctx, cfg), 0);
+	redact_rule_info info;
+	assert_int_equal(redact_rule_get(ctx, 0, &info), 0);
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml),
+		 "family: test\nrules:\n  - id: %s\n    description: override\n"
+		 "    regex: '\\bovr_[a-z0-9]{16}\\b'\n    keywords: [ovr_]\n",
+		 info.id);
+	char *path = write_tmp("override.yaml", yaml);
+	char plus[600];
+	snprintf(plus, sizeof(plus), "+%s", path);
+	assert_int_equal(redact_config_set(cfg, "REDACT_PATTERNS", plus), 0);
+	redact_context *both;
+	assert_int_equal(redact_context_create(&both, cfg), 0);
+	assert_int_equal(redact_rule_count(both), redact_rule_count(ctx));
+	assert_redacts(both, "ovr_0123456789abcdef x", "******************** x");
+	redact_context_free(both);
+	redact_context_free(ctx);
+	redact_config_free(cfg);
+	free(path);
+}
+
+/* What redact-rulec stored for the first build of every process (the leads
+ * no keyword covers, first and counted in the flags; the progress bytes of
+ * the tail rules) is what the build would derive from the rules. */
+static void test_builtin_plan_matches_analysis(void **state)
+{
+	(void)state;
+	struct rd_rule_defs d;
+	rd_rule_defs_init(&d);
+	assert_int_equal(rd_builtin_defs(&d), 0);
+	assert_int_equal(d.nrules, rd_builtin_nrules);
+	size_t ntail = 0;
+	for (size_t i = 0; i < d.nrules; i++) {
+		const struct rd_rule_def *r = &d.rules[i];
+		if (!(r->flags & RD_RULE_PLANNED) || (r->flags & RD_RULE_LITERAL))
+			continue;
+		if (r->nleads) {
+			assert_true(r->flags & RD_RULE_SCAN_LEADS_KNOWN);
+			const char **v = calloc(r->nleads, sizeof(*v));
+			memcpy(v, r->leads, r->nleads * sizeof(*v));
+			size_t n = rd_rule_uncovered_first(v, r->nleads, r);
+			assert_int_equal(n, r->flags >> RD_RULE_SCAN_LEADS_SHIFT);
+			for (size_t k = 0; k < r->nleads; k++)
+				assert_string_equal(v[k], r->leads[k]); /* already in that order */
+			free(v);
+		} else if (r->prefix_max != 0) {
+			/* a windowed rule without leads: a tail rule, whose bytes are stored */
+			const struct rd_first_bytes *p = NULL;
+			for (size_t k = 0; k < rd_builtin_nprogress && !p; k++)
+				if (rd_builtin_progress[k].rule == i)
+					p = &rd_builtin_progress[k];
+			assert_non_null(p);
+			uint64_t set[4];
+			(void)rd_regex_progress_bytes(r->regex, r->keywords, r->nkeywords, set);
+			assert_memory_equal(set, p->set, sizeof(set));
+			ntail++;
+		}
+	}
+	assert_int_equal(ntail, rd_builtin_nprogress);
+	for (size_t k = 1; k < rd_builtin_nprogress; k++)
+		assert_true(rd_builtin_progress[k - 1].rule < rd_builtin_progress[k].rule); /* sorted: searched */
+	rd_rule_defs_destroy(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_opt_in_family),
 		cmocka_unit_test(test_disable_family_and_id),
 		cmocka_unit_test(test_builtin_rules_present),
+		cmocka_unit_test(test_builtin_plan_matches_analysis),
+		cmocka_unit_test(test_builtin_rule_overridden),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
