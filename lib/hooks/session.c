@@ -15,6 +15,7 @@
  * program and is not.  Sockets are sinks when REDACT_SOCKETS selects them.
  * REDACT_SCOPE=stdio widens this to every write to fds 1 and 2. */
 #include "rd_hooks.h"
+#include "../rd_hex.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -83,24 +84,13 @@ static int ident_eq(struct ident a, struct ident b)
  * fault in their code and data (the constructor took ~110 us here with
  * them, and most processes of a container are children that only parse). */
 
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* 1-16 hex digits; *p is left after them. */
 static int parse_hex(const char **p, uint64_t *out)
 {
 	const char *q = *p;
 	uint64_t v = 0;
 	int n = 0, d;
-	while ((d = hex_digit(*q)) >= 0) {
+	while ((d = rd_hexval((unsigned char)*q)) >= 0) {
 		if (++n > 16)
 			return -1;
 		v = v << 4 | (uint64_t)d;
