@@ -55,6 +55,15 @@ int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
 	for (int i = 0; i < n; i++)
 		if (rd_sinks[i].dev == dev && rd_sinks[i].ino == ino)
 			return i;
+	/* Signals are blocked while the lock is held.  This runs from a hook
+	 * before it counts itself in rd_depth (classifying the descriptor),
+	 * so a handler that writes to a descriptor not yet classified -- the
+	 * process's first write, interrupted by its own timer -- would wait
+	 * for this lock forever on the same thread (tests/interpose signal,
+	 * seen under load).  Only the first write to each sink gets here. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_mutex_lock(&sinks_add_lock);
 	n = atomic_load_explicit(&nsinks, memory_order_relaxed);
 	int idx = -1;
@@ -74,6 +83,7 @@ int rd_sink_find_or_add(dev_t dev, ino_t ino, int is_pipe)
 		idx = n;
 	}
 	pthread_mutex_unlock(&sinks_add_lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return idx;
 }
 
@@ -601,6 +611,7 @@ void rd_flusher_kick(uint64_t since)
 _Static_assert(RD_MAX_SINKS <= 64, "fork_locked is a 64-bit mask");
 static __thread uint64_t fork_locked __attribute__((tls_model("initial-exec")));
 static __thread int fork_prepared __attribute__((tls_model("initial-exec")));
+static __thread sigset_t fork_sigmask __attribute__((tls_model("initial-exec")));
 
 static void prepare(void)
 {
@@ -612,6 +623,12 @@ static void prepare(void)
 	rd_release_sinks();
 	if (rd_depth > 0)
 		return; /* fork from inside a hook (a handler): locks may be ours */
+	/* From here to parent() or child() this thread holds every sink lock:
+	 * a signal handler that wrote to a sink meanwhile would wait for one
+	 * of them forever.  Its signals wait instead. */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &fork_sigmask);
 	uint64_t locked = 0;
 	for (;;) {
 		for (int i = 0, n = atomic_load(&nsinks); i < n; i++)
@@ -648,6 +665,7 @@ static void parent(void)
 	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
 		if (locked & (1ull << i))
 			pthread_mutex_unlock(&rd_sinks[i].lock);
+	pthread_sigmask(SIG_SETMASK, &fork_sigmask, NULL);
 }
 
 static void child(void)
@@ -667,6 +685,7 @@ static void child(void)
 	pthread_mutex_init(&sinks_add_lock, NULL);
 	rd_file_fork_child();
 	pthread_mutex_init(&flusher_lock, NULL);
+	pthread_sigmask(SIG_SETMASK, &fork_sigmask, NULL);
 }
 
 RD_STARTUP void rd_hooks_atfork_install(void)
