@@ -611,7 +611,10 @@ void rd_flusher_kick(uint64_t since)
 _Static_assert(RD_MAX_SINKS <= 64, "fork_locked is a 64-bit mask");
 static __thread uint64_t fork_locked __attribute__((tls_model("initial-exec")));
 static __thread int fork_prepared __attribute__((tls_model("initial-exec")));
-static __thread sigset_t fork_sigmask __attribute__((tls_model("initial-exec")));
+/* The signal mask prepare() found, for parent() and child() to restore.
+ * Not per thread (128 more bytes of static TLS): it is written and read
+ * only with every sink lock held, so by one forking thread at a time. */
+static sigset_t fork_sigmask;
 
 static void prepare(void)
 {
@@ -626,9 +629,9 @@ static void prepare(void)
 	/* From here to parent() or child() this thread holds every sink lock:
 	 * a signal handler that wrote to a sink meanwhile would wait for one
 	 * of them forever.  Its signals wait instead. */
-	sigset_t all;
+	sigset_t all, old;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &fork_sigmask);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	uint64_t locked = 0;
 	for (;;) {
 		for (int i = 0, n = atomic_load(&nsinks); i < n; i++)
@@ -650,6 +653,7 @@ static void prepare(void)
 	pthread_mutex_lock(&flusher_lock);
 	fork_locked = locked;
 	fork_prepared = 1;
+	fork_sigmask = old;
 }
 
 static void parent(void)
@@ -657,6 +661,7 @@ static void parent(void)
 	if (!fork_prepared)
 		return;
 	uint64_t locked = fork_locked;
+	sigset_t old = fork_sigmask;
 	fork_prepared = 0;
 	fork_locked = 0;
 	pthread_mutex_unlock(&flusher_lock);
@@ -665,7 +670,7 @@ static void parent(void)
 	for (int i = RD_MAX_SINKS - 1; i >= 0; i--)
 		if (locked & (1ull << i))
 			pthread_mutex_unlock(&rd_sinks[i].lock);
-	pthread_sigmask(SIG_SETMASK, &fork_sigmask, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void child(void)
